@@ -1,0 +1,94 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/picarto-bridge/picarto-bridge/actions"
+	"github.com/picarto-bridge/picarto-bridge/picarto"
+)
+
+// runChat reads Picarto chat with the bot token (contract sections 4, 5, 8).
+// A rejected token is reported once and not retried until
+// picartoChannelToken changes: the component then simply restarts.
+func (s *session) runChat(ctx context.Context, st Settings) error {
+	b := s.b
+	chat := picarto.NewChat(picarto.ChatConfig{
+		URL: b.cfg.PicartoChatURL, Username: st.BotName, Token: st.ChatToken,
+		Logger: b.log.With("component", "chat"), SendLimiter: b.chatLimiter,
+	})
+	s.mu.Lock()
+	s.chat = chat
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		if s.chat == chat {
+			s.chat = nil
+		}
+		s.mu.Unlock()
+	}()
+	b.status.set(compChat, "connecting")
+	runErr := make(chan error, 1)
+	inner, cancel := context.WithCancel(ctx)
+	defer cancel()
+	s.wg.Go(func() { runErr <- chat.Run(inner) })
+	for {
+		select {
+		case <-ctx.Done():
+			cancel()
+			<-runErr
+			return nil
+		case err := <-runErr:
+			if errors.Is(err, picarto.ErrChatAuth) {
+				b.status.set(compChat, "token rejected: renew picartoChannelToken")
+				b.status.degrade(compChat, "chat token rejected")
+				b.globals.Set(ctx, b.sbRunner(), actions.GlobalBridgeStatus, b.status.bridgeStatus())
+				b.log.Error("Picarto rejected the chat token: generate a new one and set picartoChannelToken (not retried until it changes)",
+					"bot", st.BotName)
+				<-ctx.Done()
+				return nil
+			}
+			return err
+		case ev := <-chat.Events():
+			b.status.degrade(compChat, "")
+			b.status.set(compChat, "connected")
+			if e, ok := chatToEvent(ev); ok {
+				if err := b.emit(ctx, e); err != nil {
+					b.log.Error("chat event not queued", "err", err)
+				}
+			}
+		}
+	}
+}
+
+// chatToEvent maps a decoded chat frame to an action event.
+func chatToEvent(ev picarto.ChatEvent) (actions.Event, bool) {
+	switch m := ev.(type) {
+	case picarto.ChatMessage:
+		e := actions.Event{Kind: actions.KindChat, ID: m.ID, CreatedAt: m.Time.UTC(), User: chatUser(m),
+			Message: m.Text, MsgID: m.ID, Color: m.Color,
+			IsStreamer: m.IsStreamer, IsBot: m.IsBot, IsModerator: m.IsModerator}
+		return e, true
+	case picarto.ChatTip:
+		e := actions.Event{Kind: actions.KindTip, ID: m.ID, CreatedAt: m.Time.UTC(), User: chatUser(m.ChatMessage),
+			Message: m.Text, MsgID: m.ID, Amount: intPtr(m.Amount)}
+		return e, true
+	case picarto.ChatRaid:
+		e := actions.Event{Kind: actions.KindRaid, ID: "raid-" + strings.ToLower(m.From),
+			User: &actions.User{Display: m.From, Login: strings.ToLower(m.From)}, Message: m.Message}
+		if m.Viewers > 0 {
+			e.Viewers = intPtr(m.Viewers)
+		}
+		return e, true
+	}
+	return actions.Event{}, false
+}
+
+func chatUser(m picarto.ChatMessage) *actions.User {
+	login := m.UserName
+	if login == "" {
+		login = m.DisplayName
+	}
+	return &actions.User{Display: m.DisplayName, Login: strings.ToLower(login), ID: m.UserID, Avatar: m.Avatar}
+}

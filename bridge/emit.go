@@ -1,0 +1,108 @@
+package bridge
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/picarto-bridge/picarto-bridge/actions"
+)
+
+// Dedup memories (contract section 4): the same Picarto event seen twice runs
+// once; a user who unfollows and follows again within 24 hours gets no second
+// follow alert.
+const (
+	followMemory = 24 * time.Hour
+	eventMemory  = 24 * time.Hour
+	chatMemory   = time.Hour
+)
+
+// payload is what an outbox entry holds: the action to run and its
+// arguments, already encoded, so delivery does no work but send.
+type payload struct {
+	Kind   actions.Kind    `json:"k"`
+	Action string          `json:"a"`
+	Args   json.RawMessage `json:"args"`
+}
+
+func encodePayload(e actions.Event) []byte {
+	b := make([]byte, 0, 512)
+	b = append(b, `{"k":`...)
+	b = appendQuoted(b, string(e.Kind))
+	b = append(b, `,"a":`...)
+	b = appendQuoted(b, actions.ActionName(e.Kind))
+	b = append(b, `,"args":`...)
+	b = actions.AppendArgsJSON(b, e)
+	b = append(b, '}')
+	return b
+}
+
+func appendQuoted(b []byte, s string) []byte {
+	q, _ := json.Marshal(s)
+	return append(b, q...)
+}
+
+// dedupKey returns the outbox dedup key of an event and how long it is
+// remembered. Follows share one key per user across every source (webhook,
+// poll, notifications, alert socket), which is also the 24 h re-follow rule.
+func dedupKey(e actions.Event) (string, time.Duration) {
+	login := ""
+	if e.User != nil {
+		login = strings.ToLower(e.User.Login)
+		if login == "" {
+			login = strings.ToLower(e.User.Display)
+		}
+	}
+	switch e.Kind {
+	case actions.KindFollow:
+		if login != "" {
+			return "follow:" + login, followMemory
+		}
+	case actions.KindSubscribe:
+		if login != "" && (e.IsGift == nil || !*e.IsGift) {
+			return "subscribe:" + login, eventMemory
+		}
+	case actions.KindUnfollow, actions.KindUnsubscribe:
+		if login != "" {
+			return string(e.Kind) + ":" + login + ":" + e.ID, eventMemory
+		}
+	case actions.KindChat, actions.KindTip:
+		return string(e.Kind) + ":" + e.ID, chatMemory
+	}
+	return string(e.Kind) + ":" + e.ID, eventMemory
+}
+
+// emit puts an event in the durable outbox. It returns once the event is on
+// disk (or is a duplicate), which is when a source may be acknowledged.
+func (b *Bridge) emit(ctx context.Context, e actions.Event) error {
+	if e.CreatedAt.IsZero() {
+		e.CreatedAt = time.Now().UTC()
+	}
+	if e.ID == "" {
+		e.ID = fmt.Sprintf("%s-%d", e.Kind, e.CreatedAt.UnixNano())
+	}
+	key, memory := dedupKey(e)
+	if e.IsTest {
+		key = "" // test events always run
+	}
+	_, dup, err := b.store.Append(ctx, key, encodePayload(e), e.CreatedAt, memory)
+	if err != nil {
+		return fmt.Errorf("bridge: queue %s event: %w", e.Kind, err)
+	}
+	if dup {
+		b.log.Debug("duplicate event dropped", "kind", e.Kind, "id", e.ID)
+		return nil
+	}
+	b.status.recordEvent(e)
+	b.log.Info("event queued", "kind", e.Kind, "id", e.ID, "user", userDisplay(e))
+	return nil
+}
+
+func userDisplay(e actions.Event) string {
+	if e.User == nil {
+		return ""
+	}
+	return e.User.Display
+}

@@ -1,0 +1,164 @@
+package bridge
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/picarto-bridge/picarto-bridge/actions"
+	"github.com/picarto-bridge/picarto-bridge/picarto"
+)
+
+// serveHTTP runs the bridge's one HTTP server (contract section 6) on port
+// until ctx ends. A port that cannot be bound is reported (log and
+// picartoBridgeStatus) and the component waits for a new port setting.
+func (b *Bridge) serveHTTP(ctx context.Context, port int) error {
+	addr := net.JoinHostPort(b.cfg.Host, strconv.Itoa(port))
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
+	if err != nil {
+		b.status.set(compHTTP, "cannot listen on "+addr+": "+err.Error())
+		b.status.degrade(compHTTP, fmt.Sprintf("port %d unavailable", port))
+		b.log.Error("HTTP server cannot listen: set picartoPort (or BRIDGE_PORT) to a free port", "addr", addr, "err", err)
+		<-ctx.Done()
+		return nil
+	}
+	b.status.degrade(compHTTP, "")
+	b.status.set(compHTTP, "listening on "+ln.Addr().String())
+	b.httpAddr.Store(ln.Addr().String())
+	srv := &http.Server{
+		Handler:           b.routes(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      15 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		ErrorLog:          nil,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }() // joined below: Shutdown makes Serve return
+	b.log.Info("HTTP server listening", "addr", ln.Addr().String())
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		b.log.Error("HTTP server stopped", "err", err)
+		return nil
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(shutdownCtx)
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		b.log.Warn("HTTP server closed", "err", err)
+	}
+	return nil
+}
+
+func (b *Bridge) routes() http.Handler {
+	mux := http.NewServeMux()
+	hook := picarto.NewWebhookHandler(b.onWebhook, picarto.WebhookOptions{Logger: b.log.With("component", "webhook")})
+	mux.HandleFunc("/webhook/{secret}", func(w http.ResponseWriter, r *http.Request) {
+		got := r.PathValue("secret")
+		if subtle.ConstantTimeCompare([]byte(got), []byte(b.webhookSecret)) != 1 {
+			http.NotFound(w, r)
+			return
+		}
+		hook.ServeHTTP(w, r)
+	})
+	mux.HandleFunc("GET /healthz", b.handleHealth)
+	b.statusRoutes(mux)
+	return mux
+}
+
+// handleHealth: 200 with component states when Streamer.bot is connected,
+// 503 otherwise (contract section 6).
+func (b *Bridge) handleHealth(w http.ResponseWriter, r *http.Request) {
+	states := b.status.snapshot()
+	body := map[string]any{
+		"status":     b.status.bridgeStatus(),
+		"components": states,
+		"queued":     b.store.Len(),
+	}
+	code := http.StatusOK
+	if !b.sbRunner().Connected() {
+		code = http.StatusServiceUnavailable
+		body["status"] = "streamerbot disconnected"
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+// onWebhook turns a decoded Picarto callback into an event in the outbox;
+// returning nil lets the handler answer 2xx, so Picarto's delivery is
+// acknowledged only once the event is on disk.
+func (b *Bridge) onWebhook(ctx context.Context, ev picarto.WebhookEvent) error {
+	switch ev.Type {
+	case picarto.WebhookOnline, picarto.WebhookOffline:
+		if m := b.currentStream(); m != nil {
+			return m.observe(ctx, streamObs{online: ev.Type == picarto.WebhookOnline, at: ev.Timestamp})
+		}
+	}
+	e := webhookToEvent(ev, b.counts.Load())
+	err := b.emit(ctx, e)
+	if err == nil && e.User != nil {
+		switch e.Kind {
+		case actions.KindFollow:
+			b.globals.Set(ctx, b.sbRunner(), actions.GlobalLastFollower, e.User.Display)
+		case actions.KindSubscribe:
+			b.globals.Set(ctx, b.sbRunner(), actions.GlobalLastSubscriber, e.User.Display)
+		}
+	}
+	return err
+}
+
+// channelCounts are the last polled counts, for event arguments.
+type channelCounts struct{ followers, subscribers int }
+
+func countsOf(ch *picarto.Channel) *channelCounts {
+	return &channelCounts{followers: ch.Followers, subscribers: ch.Subscribers}
+}
+
+func webhookToEvent(ev picarto.WebhookEvent, counts *channelCounts) actions.Event {
+	kinds := map[picarto.WebhookType]actions.Kind{
+		picarto.WebhookFollow: actions.KindFollow, picarto.WebhookUnfollow: actions.KindUnfollow,
+		picarto.WebhookSubscribe: actions.KindSubscribe, picarto.WebhookUnsubscribe: actions.KindUnsubscribe,
+		picarto.WebhookOnline: actions.KindOnline, picarto.WebhookOffline: actions.KindOffline,
+		picarto.WebhookEventStart: actions.KindEventStart, picarto.WebhookEventEnd: actions.KindEventEnd,
+	}
+	e := actions.Event{Kind: kinds[ev.Type], ID: "webhook-" + ev.ID, CreatedAt: time.Now().UTC()}
+	if ev.User != "" || ev.UserName != "" {
+		login := ev.UserName
+		if login == "" {
+			login = strings.ToLower(ev.User)
+		}
+		display := ev.User
+		if display == "" {
+			display = ev.UserName
+		}
+		e.User = &actions.User{Display: display, Login: login, ID: ev.UserID, Avatar: ev.Avatar}
+		if strings.EqualFold(display, "SYSTEM") {
+			e.IsTest = true // Picarto's own test alerts come from the user SYSTEM
+		}
+	}
+	if counts != nil {
+		switch e.Kind {
+		case actions.KindFollow:
+			e.FollowerCount = intPtr(counts.followers)
+		case actions.KindSubscribe:
+			e.SubCount = intPtr(counts.subscribers)
+		}
+	}
+	if e.Kind == actions.KindOnline && !ev.Timestamp.IsZero() {
+		e.StartedAt = ev.Timestamp
+	}
+	if e.Kind == actions.KindOffline && !ev.Timestamp.IsZero() {
+		e.EndedAt = ev.Timestamp
+	}
+	return e
+}

@@ -1,0 +1,5 @@
+package bridge
+
+import "sort"
+
+func sortStrings(s []string) { sort.Strings(s) }

@@ -1,0 +1,5 @@
+//go:build windowsgui
+
+package main
+
+const noConsole = true
