@@ -17,7 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-		"sync/atomic"
+	"sync/atomic"
 	"time"
 
 	"github.com/picarto-bridge/picarto-bridge/internal/config"

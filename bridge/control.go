@@ -53,8 +53,6 @@ func parseCommand(data json.RawMessage) (command, bool) {
 	return cmd, true
 }
 
-
-
 // run carries out a command. It returns stop=true when the session must end.
 func (s *session) run(ctx context.Context, cmd command) (outcome, bool) {
 	b := s.b
@@ -95,7 +93,7 @@ func (s *session) run(ctx context.Context, cmd command) (outcome, bool) {
 		})
 	case cmdTestFollow:
 		ev := actions.Event{Kind: actions.KindFollow, IsTest: true, CreatedAt: time.Now().UTC(),
-			ID: "test-" + randomHex(8),
+			ID:   "test-" + randomHex(8),
 			User: &actions.User{Display: "PicartoBridgeTest", Login: "picartobridgetest", ID: "0"}}
 		if c := b.counts.Load(); c != nil {
 			ev.FollowerCount = intPtr(c.followers)
