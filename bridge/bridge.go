@@ -20,6 +20,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sourcegraph/conc"
+
+	"github.com/picarto-bridge/picarto-bridge/internal/capture"
 	"github.com/picarto-bridge/picarto-bridge/internal/config"
 	"github.com/picarto-bridge/picarto-bridge/internal/instance"
 	"github.com/picarto-bridge/picarto-bridge/internal/outbox"
@@ -57,6 +60,7 @@ type Bridge struct {
 	limiter       *ratelimit.Window // the one Picarto request budget (contract section 8)
 	chatLimiter   *ratelimit.Window // 20 chat sends in any 30 s, across reconnects
 
+	captures *capture.Writer // raw frames of undocumented shapes, for reports
 	globals  *globalWriter
 	status   *statusBoard
 	missing  *missingReporter
@@ -102,6 +106,7 @@ func open(ctx context.Context, opts Options) (*Bridge, error) {
 		missing:     &missingReporter{log: log.With("component", "delivery")},
 		triggers:    newTriggerSet(),
 		csrf:        randomHex(16),
+		captures:    capture.NewWriter(filepath.Join(cfg.DataDir, "captures"), capture.DefaultKeep, log.With("component", "capture")),
 	}
 	b.httpAddr.Store("")
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
@@ -140,6 +145,11 @@ func (b *Bridge) run(ctx context.Context) error {
 		return err
 	}
 	b.log.Info("picarto-bridge started", "version", b.version, "data_dir", b.cfg.DataDir, "queued", store.Len())
+	captureCtx, stopCaptures := context.WithCancel(context.WithoutCancel(ctx))
+	var wg conc.WaitGroup
+	wg.Go(func() { _ = b.captures.Run(captureCtx) })
+	defer wg.Wait()
+	defer stopCaptures()
 	for {
 		outcome, err := b.runSession(ctx, lock.StopRequested())
 		switch {

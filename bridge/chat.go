@@ -53,6 +53,10 @@ func (s *session) runChat(ctx context.Context, st Settings) error {
 		case ev := <-chat.Events():
 			b.status.degrade(compChat, "")
 			b.status.set(compChat, "connected")
+			if u, ok := ev.(picarto.ChatUnknown); ok {
+				b.captures.Add("chat", u.Raw, false)
+				continue
+			}
 			if e, ok := chatToEvent(ev); ok {
 				if err := b.emit(ctx, e); err != nil {
 					b.log.Error("chat event not queued", "err", err)

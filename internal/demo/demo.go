@@ -90,6 +90,13 @@ func Run(ctx context.Context, opts Options) error {
 	defer chat.Close()
 	chat.AddBot(strings.ToLower(channelName), chatToken, channelID, channelName)
 
+	alerts, err := picartotest.NewAlertsServer(picartotest.AlertsOptions{})
+	if err != nil {
+		return fmt.Errorf("demo: start fake Picarto alert box: %w", err)
+	}
+	defer alerts.Close()
+	alerts.AddChannel(channelID, channelName)
+
 	port, err := freePort()
 	if err != nil {
 		return err
@@ -104,6 +111,8 @@ func Run(ctx context.Context, opts Options) error {
 		"PICARTO_API_URL":      api.URL(),
 		"PICARTO_OAUTH_URL":    api.OAuthURL(),
 		"PICARTO_CHAT_URL":     chat.URL(),
+		"PICARTO_INTERNAL_URL": alerts.GraphQLURL(),
+		"PICARTO_ALERTS_URL":   alerts.WidgetURL(),
 		"BRIDGE_PORT":          strconv.Itoa(port),
 		"BRIDGE_DATA_DIR":      dataDir,
 		"BRIDGE_POLL_INTERVAL": "5s",
@@ -145,6 +154,12 @@ func Run(ctx context.Context, opts Options) error {
 			chat.Say(picartotest.ChatLine{UserID: 2003, Name: "Lurker", Text: "love the colours"})
 			return nil
 		}, actions.ActionName(actions.KindChat)},
+		{"the alert-box socket is turned on (picartoAlerts = True) and a Kudos tip arrives", func() error {
+			sb.SetGlobal(actions.GlobalAlerts, "True", true)
+			return waitOpen(ctx, alerts, opts.StepTimeout, func() {
+				alerts.Tip(picartotest.AlertDialectShort, "GenerousFan", 500, "for the dragon!")
+			})
+		}, actions.ActionName(actions.KindTip)},
 		{"webhooks are registered (picartoInit = True)", func() error {
 			sb.SetGlobal(actions.GlobalInit, "True", false)
 			return nil
@@ -185,7 +200,11 @@ func Run(ctx context.Context, opts Options) error {
 			}
 			continue
 		}
-		if err := w.waitAction(ctx, mark, st.want); err != nil {
+		want := 1
+		if strings.HasPrefix(st.title, "two") {
+			want = 2
+		}
+		if err := w.waitAction(ctx, mark, st.want, want); err != nil {
 			return fmt.Errorf("demo: step %d (%s): %w", i+1, st.title, err)
 		}
 	}
@@ -200,6 +219,26 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	say("\ndemo finished: every step reached Streamer.bot")
 	return nil
+}
+
+// waitOpen runs send once the bridge has the alert socket open.
+func waitOpen(ctx context.Context, alerts *picartotest.AlertsServer, timeout time.Duration, send func()) error {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		changed := alerts.Changed()
+		if alerts.Open() > 0 {
+			send()
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-deadline.C:
+			return errors.New("the bridge did not open the alert socket")
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
 
 func freePort() (int, error) {
@@ -221,14 +260,15 @@ type watcher struct {
 
 func (w *watcher) mark() int { return len(w.sb.ActionRuns()) }
 
-func (w *watcher) waitAction(ctx context.Context, from int, name string) error {
+func (w *watcher) waitAction(ctx context.Context, from int, name string, n int) error {
 	return w.wait(ctx, func(runs []sbtest.ActionRun) bool {
+		seen := 0
 		for _, r := range runs[min(from, len(runs)):] {
 			if r.Name == name {
-				return true
+				seen++
 			}
 		}
-		return false
+		return seen >= n
 	}, "action "+name)
 }
 
@@ -295,7 +335,7 @@ func (w *watcher) print(runs []sbtest.ActionRun) {
 		var parts []string
 		for _, k := range keys {
 			switch k {
-			case "user", "userName", "message", "viewers", "title", "followerCount", "subCount", "isTest":
+			case "user", "userName", "message", "viewers", "amount", "title", "followerCount", "subCount", "isTest":
 				parts = append(parts, fmt.Sprintf("%s=%v", k, r.Args[k]))
 			}
 		}

@@ -44,6 +44,10 @@ type ChatOptions struct {
 	RaidViewersKey string
 	// NoEcho stops echoing a bot's own chat back as a `c` line.
 	NoEcho bool
+	// InMemory serves over net.Pipe instead of TCP: no port is opened,
+	// URL() names the host "chat.pipe", and clients must dial through
+	// DialContext. Everything then runs inside a testing/synctest bubble.
+	InMemory bool
 }
 
 // ChatFrame is one frame a client sent.
@@ -87,6 +91,7 @@ type ChatServer struct {
 	lockedOut   bool
 	pongs       int
 	refused     int
+	hang        bool
 	streams     map[int64]chatStream
 	changed     chan struct{}
 }
@@ -136,9 +141,12 @@ func NewChatServer(opts ChatOptions) (*ChatServer, error) {
 	if opts.Addr == "" {
 		opts.Addr = "127.0.0.1:0"
 	}
-	ln, err := net.Listen("tcp", opts.Addr)
-	if err != nil {
-		return nil, fmt.Errorf("picartotest: chat listen: %w", err)
+	var ln net.Listener = newChatPipeListener()
+	if !opts.InMemory {
+		var err error
+		if ln, err = net.Listen("tcp", opts.Addr); err != nil {
+			return nil, fmt.Errorf("picartotest: chat listen: %w", err)
+		}
 	}
 	s := &ChatServer{opts: opts, log: opts.Logger, ln: ln, stop: make(chan struct{}),
 		bots: map[string]*chatUser{}, viewers: map[string]*chatUser{}, conns: map[int]*chatConn{},

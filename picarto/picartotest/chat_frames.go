@@ -49,12 +49,13 @@ func (s *ChatServer) handleFrame(c *chatConn, b []byte) bool {
 	s.frames = append(s.frames, rec)
 	s.notify()
 	locked := c.user != nil && now.Before(c.user.lockedUntil)
+	hang := s.hang
 	s.mu.Unlock()
 
 	switch {
 	case locked:
 		return false // lockOutLocked closes the bot's other sockets too
-	case c.silent:
+	case c.silent || hang:
 		return true
 	case f.Type == "ping":
 		_ = c.write(map[string]any{"success": true, "code": "PONG"})
@@ -120,6 +121,14 @@ func (s *ChatServer) lockOutLocked(u *chatUser, now time.Time) {
 			c.closeWith(websocket.ClosePolicyViolation, "too many messages: locked out")
 		}
 	}
+}
+
+// SetUnresponsive makes the server keep every socket open but answer
+// nothing a client sends (no PONG, no echo), like a hung server.
+func (s *ChatServer) SetUnresponsive(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hang = on
 }
 
 // LockedOut reports whether any client ever exceeded a limit and was

@@ -29,7 +29,9 @@ type heldReply struct {
 }
 
 // conn is one client socket: the handler goroutine reads, one writer
-// goroutine (wg) writes. Fields below ws are guarded by Server.mu.
+// goroutine (wg) writes. The fields after wg are guarded by Server.mu
+// (password, salt and challenge are set before the first frame, then only
+// read).
 type conn struct {
 	srv  *Server
 	id   int

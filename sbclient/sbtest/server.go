@@ -2,8 +2,8 @@
 // real one (shared/specs/streamerbot-ws.md, sections 1.4 and 12): Hello,
 // salt/challenge authentication, "enforce" mode, per-connection
 // subscriptions, error replies for unknown requests and actions, a globals
-// store with the real reply shapes, and the `Picarto Set Global` helper
-// action. It records every request and run, and has hooks for faults (drop,
+// store with the real reply shapes, and a set-global helper action (the
+// contract's C# helper, see AddSetGlobalAction). It records every request and run, and has hooks for faults (drop,
 // stop/start on the same port, reply delay and reordering, a half-open
 // socket). It is usable outside tests: nothing here needs a *testing.T.
 package sbtest
