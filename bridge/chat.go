@@ -3,7 +3,9 @@ package bridge
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
+	"time"
 
 	"github.com/picarto-bridge/picarto-bridge/actions"
 	"github.com/picarto-bridge/picarto-bridge/picarto"
@@ -79,7 +81,8 @@ func chatToEvent(ev picarto.ChatEvent) (actions.Event, bool) {
 			Message: m.Text, MsgID: m.ID, Amount: intPtr(m.Amount)}
 		return e, true
 	case picarto.ChatRaid:
-		e := actions.Event{Kind: actions.KindRaid, ID: "raid-" + strings.ToLower(m.From),
+		now := time.Now().UTC()
+		e := actions.Event{Kind: actions.KindRaid, ID: fmt.Sprintf("raid-%s-%d", strings.ToLower(m.From), now.Unix()/60), CreatedAt: now,
 			User: &actions.User{Display: m.From, Login: strings.ToLower(m.From)}, Message: m.Message}
 		if m.Viewers > 0 {
 			e.Viewers = intPtr(m.Viewers)

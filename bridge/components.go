@@ -5,7 +5,8 @@ import (
 	"errors"
 	"sort"
 
-	"github.com/picarto-bridge/picarto-bridge/actions"
+	"github.com/sourcegraph/conc"
+
 	"github.com/picarto-bridge/picarto-bridge/picarto"
 )
 
@@ -32,15 +33,14 @@ func (s *session) reconcile(ctx context.Context) {
 		s.streamM = m
 		s.mu.Unlock()
 		p := &poller{b: b, s: next, api: s.api, stream: m, interval: b.cfg.PollInterval}
-		done := make(chan struct{})
 		inner, cancel := context.WithCancel(ctx)
 		defer cancel()
-		var err error
-		go func() { defer close(done); err = m.run(inner) }() // joined below
+		var wg conc.WaitGroup
+		wg.Go(func() { _ = m.run(inner) })
 		_ = p.run(inner)
 		cancel()
-		<-done
-		return err
+		wg.Wait()
+		return nil
 	})
 	if key := next.chatKey(); key != "" {
 		s.ensure(ctx, "chat", key, func(ctx context.Context) error { return s.runChat(ctx, next) })
@@ -134,5 +134,3 @@ func (s *session) queue(cmd command) {
 		s.b.log.Warn("command dropped: too many pending", "command", cmd.Name)
 	}
 }
-
-var _ = actions.GlobalInit

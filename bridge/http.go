@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sourcegraph/conc"
+
 	"github.com/picarto-bridge/picarto-bridge/actions"
 	"github.com/picarto-bridge/picarto-bridge/picarto"
 )
@@ -38,10 +40,11 @@ func (b *Bridge) serveHTTP(ctx context.Context, port int) error {
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      15 * time.Second,
 		IdleTimeout:       60 * time.Second,
-		ErrorLog:          nil,
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }() // joined below: Shutdown makes Serve return
+	var wg conc.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() { errc <- srv.Serve(ln) })
 	b.log.Info("HTTP server listening", "addr", ln.Addr().String())
 	select {
 	case <-ctx.Done():

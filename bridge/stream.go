@@ -141,10 +141,11 @@ func (m *streamMachine) apply(ctx context.Context, rec *streamRecord, known *boo
 		*rec = streamRecord{Online: true, StartedAt: o.at, Title: o.title, Category: o.category}
 		ev := actions.Event{Kind: actions.KindOnline, ID: fmt.Sprintf("online-%s-%d", m.channel, o.at.Unix()),
 			CreatedAt: o.at, Title: o.title, Category: o.category, StartedAt: o.at, Viewers: intPtr(o.viewers)}
+		// The global first, so the Online action already sees picartoOnline True.
+		m.b.globals.Set(ctx, m.b.sbRunner(), actions.GlobalOnline, true)
 		if err := m.b.emit(ctx, ev); err != nil {
 			return err
 		}
-		m.b.globals.Set(ctx, m.b.sbRunner(), actions.GlobalOnline, true)
 		return m.save(rec)
 	case !o.online && rec.Online && rec.OfflineSince.IsZero():
 		rec.OfflineSince = o.at
@@ -168,11 +169,11 @@ func (m *streamMachine) goOffline(ctx context.Context, rec *streamRecord) error 
 	if !rec.StartedAt.IsZero() {
 		ev.Duration = intPtr(int(ended.Sub(rec.StartedAt).Seconds()))
 	}
+	m.b.globals.Set(ctx, m.b.sbRunner(), actions.GlobalOnline, false)
 	if err := m.b.emit(ctx, ev); err != nil {
 		return err
 	}
 	*rec = streamRecord{Online: false}
-	m.b.globals.Set(ctx, m.b.sbRunner(), actions.GlobalOnline, false)
 	return m.save(rec)
 }
 

@@ -45,6 +45,9 @@ func TestStartupGlobalsAndBaseline(t *testing.T) {
 	if e.healthz() != 200 {
 		t.Fatalf("healthz = %d, want 200 while connected", e.healthz())
 	}
+	if n := len(e.alerts.GraphQLRequests()); n != 0 {
+		t.Fatalf("alert route off, yet %d GraphQL requests", n)
+	}
 }
 
 func TestPollDetectedFollowAndRestartKeepsBaseline(t *testing.T) {

@@ -64,6 +64,7 @@ type env struct {
 	sb      *sbtest.Server
 	api     *picartotest.API
 	chat    *picartotest.ChatServer
+	alerts  *picartotest.AlertsServer
 	dataDir string
 	port    int
 	extra   map[string]string
@@ -93,6 +94,13 @@ func newEnv(t *testing.T, o envOptions) *env {
 	}
 	t.Cleanup(chat.Close)
 
+	alerts, err := picartotest.NewAlertsServer(picartotest.AlertsOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { alerts.Close() })
+	alerts.AddChannel(channelID, channelName)
+
 	api.AddChannel(picartotest.Channel{ID: channelID, Name: channelName})
 	api.AddToken(bearer, channelID, "readpub", "readpriv", "write")
 	api.AddApp(clientID, clientSecret, "http://localhost/oauth/callback")
@@ -110,7 +118,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 		sb.SetGlobal(actions.GlobalClientID, clientID, true)
 		sb.SetGlobal(actions.GlobalClientToken, clientSecret, true)
 	}
-	return &env{t: t, sb: sb, api: api, chat: chat, dataDir: t.TempDir(), port: freePort(t), extra: map[string]string{}}
+	return &env{t: t, sb: sb, api: api, chat: chat, alerts: alerts, dataDir: t.TempDir(), port: freePort(t), extra: map[string]string{}}
 }
 
 func freePort(t *testing.T) int {
@@ -151,8 +159,8 @@ func (e *env) environ() []string {
 		"PICARTO_API_URL":      e.api.URL(),
 		"PICARTO_OAUTH_URL":    e.api.OAuthURL(),
 		"PICARTO_CHAT_URL":     e.chat.URL(),
-		"PICARTO_INTERNAL_URL": "http://127.0.0.1:1/ptvapi",
-		"PICARTO_ALERTS_URL":   "ws://127.0.0.1:1/widget/",
+		"PICARTO_INTERNAL_URL": e.alerts.GraphQLURL(),
+		"PICARTO_ALERTS_URL":   e.alerts.WidgetURL(),
 		"BRIDGE_HOST":          "127.0.0.1",
 		"BRIDGE_PORT":          strconv.Itoa(e.port),
 		"BRIDGE_DATA_DIR":      e.dataDir,

@@ -154,7 +154,6 @@ func NewChat(cfg ChatConfig) *Chat {
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
-	c.log = c.log.With("component", "picarto-chat")
 	if c.limiter == nil {
 		c.limiter = ratelimit.New(20, 30*time.Second)
 	}
