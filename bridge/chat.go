@@ -45,7 +45,6 @@ func (s *session) runChat(ctx context.Context, st Settings) error {
 			if errors.Is(err, picarto.ErrChatAuth) {
 				b.status.set(compChat, "token rejected: renew picartoChannelToken")
 				b.status.degrade(compChat, "chat token rejected")
-				b.globals.Set(ctx, b.sbRunner(), actions.GlobalBridgeStatus, b.status.bridgeStatus())
 				b.log.Error("Picarto rejected the chat token: generate a new one and set picartoChannelToken (not retried until it changes)",
 					"bot", st.BotName)
 				<-ctx.Done()

@@ -85,6 +85,7 @@ func (b *Bridge) runSession(parent context.Context, stopRequested <-chan struct{
 	d := &deliverer{store: b.store, sb: s.sb, log: b.log.With("component", "delivery"), ttl: b.cfg.EventTTL,
 		conn: &s.conn, triggers: b.triggers, missing: b.missing, status: b.status}
 	s.wg.Go(func() { _ = d.run(ctx) })
+	s.wg.Go(func() { s.publishStatus(ctx) })
 	s.reconcile(ctx)
 
 	out, err := s.loop(ctx, sbErr, stopRequested)
@@ -147,6 +148,20 @@ func (s *session) onConnect(ctx context.Context) {
 	}
 	b.globals.Set(ctx, s.sb, actions.GlobalBridgeStatus, b.status.bridgeStatus())
 	b.globals.Flush(ctx, s.sb)
+}
+
+// publishStatus keeps picartoBridgeStatus ("connected" or "degraded:
+// <reason>") in step with the status board; the writer skips unchanged values.
+func (s *session) publishStatus(ctx context.Context) {
+	for {
+		changed := s.b.status.changed.Wait()
+		s.b.globals.Set(ctx, s.sb, actions.GlobalBridgeStatus, s.b.status.bridgeStatus())
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // reloadGlobals reads persisted and temporary globals and applies them.

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -92,4 +93,36 @@ func TestOnlineWebhookAndPollAlertOnce(t *testing.T) {
 	if got := len(e.runs(onlineAction)); got != 1 {
 		t.Fatalf("%d online runs, want 1", got)
 	}
+}
+
+// Picarto cannot reach the webhook URL (425): a clear status, picartoInit
+// back to False, and polling keeps working.
+func TestUnreachableWebhookURLDegrades(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	e.sb.SetGlobal(actions.GlobalWebhookURL, fmt.Sprintf("http://127.0.0.1:%d", freePort(t)), true)
+	p := e.start()
+	e.waitPolled(1)
+	e.sb.SetGlobal(actions.GlobalInit, "True", false)
+	e.waitGlobal(actions.GlobalBridgeStatus, "degraded: webhook URL not reachable", 30*time.Second)
+	e.waitGlobal(actions.GlobalInit, false, 10*time.Second)
+	if !strings.Contains(p.output(), "reachable from the internet") {
+		t.Fatalf("no clear log line about the webhook URL:\n%s", p.output())
+	}
+	e.api.AddFollower(channelID, picartotest.User{ID: 91, Name: "StillPolled"})
+	e.waitRuns(followAction, 1, 30*time.Second)
+}
+
+// A new picartoPort moves the HTTP server without a restart.
+func TestPortChangeMovesHTTPServer(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	e.start()
+	e.waitFor(20*time.Second, "healthz on the first port", func() bool { return e.healthz() == 200 })
+	old := e.port
+	e.port = freePort(t)
+	e.sb.SetGlobal(actions.GlobalPort, fmt.Sprint(e.port), true)
+	e.waitFor(20*time.Second, "healthz on the new port", func() bool { return e.healthz() == 200 })
+	e.port = old
+	e.waitFor(10*time.Second, "old port closed", func() bool { return e.healthz() == 0 })
 }
