@@ -73,6 +73,7 @@ type Bridge struct {
 
 	csrf    string
 	session atomic.Pointer[session] // current session, nil between sessions
+	oauth   oauthFlow               // browser sign-in and token renewal (oauth.go)
 }
 
 // Run runs the bridge until ctx ends, a stop command arrives or another

@@ -102,9 +102,9 @@ func (d *deliverer) run(ctx context.Context) error {
 			}
 			delivered = append(delivered, e.Seq)
 		}
-		for _, seq := range delivered {
-			if err := d.store.Ack(context.WithoutCancel(ctx), seq); err != nil {
-				d.log.Error("outbox ack failed", "seq", seq, "err", err)
+		if len(delivered) > 0 {
+			if err := d.store.AckMany(context.WithoutCancel(ctx), delivered); err != nil {
+				d.log.Error("outbox ack failed", "err", err)
 			}
 		}
 		if len(delivered) < len(entries) {

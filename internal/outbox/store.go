@@ -254,6 +254,31 @@ func (s *Store) Ack(ctx context.Context, seq uint64) error {
 	return nil
 }
 
+// AckMany removes several delivered entries. They are handed to the
+// committer together, so they usually share one commit; it returns after all
+// of them are on disk, or with the first error.
+func (s *Store) AckMany(ctx context.Context, seqs []uint64) error {
+	ops := make([]*op, 0, len(seqs))
+	var first error
+	for _, seq := range seqs {
+		o := &op{kind: opAck, seq: seq}
+		if err := s.submit(ctx, o); err != nil {
+			first = err
+			break
+		}
+		ops = append(ops, o)
+	}
+	for _, o := range ops {
+		if err := s.wait(ctx, o); err != nil && first == nil {
+			first = err
+		}
+	}
+	if first != nil {
+		return fmt.Errorf("outbox: ack: %w", first)
+	}
+	return nil
+}
+
 // Remember makes key a duplicate until until (or its current expiry if
 // later) without storing an entry.
 func (s *Store) Remember(key string, until time.Time) error {
@@ -291,26 +316,36 @@ func (s *Store) DropOlderThan(t time.Time) ([]Entry, error) {
 // do queues o for the committer and waits for its commit, ctx or the
 // committer's end.
 func (s *Store) do(ctx context.Context, o *op) error {
+	if err := s.submit(ctx, o); err != nil {
+		return err
+	}
+	return s.wait(ctx, o)
+}
+
+// submit hands o to the committer without waiting for its commit.
+func (s *Store) submit(ctx context.Context, o *op) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	o.ctx = ctx
 	o.done = make(chan struct{})
 	s.mu.RLock()
+	defer s.mu.RUnlock()
 	if s.closed {
-		s.mu.RUnlock()
 		return ErrClosed
 	}
 	select {
 	case s.ops <- o:
-		s.mu.RUnlock()
+		return nil
 	case <-ctx.Done():
-		s.mu.RUnlock()
 		return ctx.Err()
 	case <-s.dead:
-		s.mu.RUnlock()
 		return ErrClosed
 	}
+}
+
+// wait returns o's result once its transaction is on disk.
+func (s *Store) wait(ctx context.Context, o *op) error {
 	select {
 	case <-o.done:
 		return o.err

@@ -398,3 +398,29 @@ func TestEntryCodec(t *testing.T) {
 		}
 	}
 }
+
+func TestAckManySharesCommits(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "q.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var seqs []uint64
+	for i := range 50 {
+		seq, _, err := s.Append(t.Context(), fmt.Sprintf("k%d", i), []byte("p"), time.Now(), time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seqs = append(seqs, seq)
+	}
+	before := s.Stats().Commits
+	if err := s.AckMany(t.Context(), seqs); err != nil {
+		t.Fatal(err)
+	}
+	if s.Len() != 0 {
+		t.Fatalf("%d entries left", s.Len())
+	}
+	if c := s.Stats().Commits - before; c > 10 {
+		t.Fatalf("50 acks took %d commits, want them batched", c)
+	}
+}
