@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/picarto-bridge/picarto-bridge/actions"
@@ -19,6 +20,11 @@ func (s *session) runChat(ctx context.Context, st Settings) error {
 	chat := picarto.NewChat(picarto.ChatConfig{
 		URL: b.cfg.PicartoChatURL, Username: st.BotName, Token: st.ChatToken,
 		Logger: b.log.With("component", "chat"), SendLimiter: b.chatLimiter,
+		OnConnect: func() {
+			b.status.degrade(compChat, "")
+			b.status.set(compChat, "connected")
+		},
+		OnDisconnect: func(error) { b.status.set(compChat, "reconnecting") },
 	})
 	s.mu.Lock()
 	s.chat = chat
@@ -52,8 +58,9 @@ func (s *session) runChat(ctx context.Context, st Settings) error {
 			}
 			return err
 		case ev := <-chat.Events():
-			b.status.degrade(compChat, "")
-			b.status.set(compChat, "connected")
+			if m, ok := ev.(picarto.ChatMessage); ok && m.Self && s.sent.take(m.Text) {
+				continue // the echo of a message the bridge sent itself
+			}
 			if u, ok := ev.(picarto.ChatUnknown); ok {
 				b.captures.Add("chat", u.Raw, false)
 				continue
@@ -97,4 +104,46 @@ func chatUser(m picarto.ChatMessage) *actions.User {
 		login = m.DisplayName
 	}
 	return &actions.User{Display: m.DisplayName, Login: strings.ToLower(login), ID: m.UserID, Avatar: m.Avatar}
+}
+
+// sentMessages remembers the chat texts the bridge sent in the last minute,
+// so their echo is not run as Process Picarto Chat. The streamer's own lines
+// (when the bot uses the streamer's account) still are.
+type sentMessages struct {
+	mu   sync.Mutex
+	list []sentMessage
+}
+
+type sentMessage struct {
+	text string
+	at   time.Time
+}
+
+func (m *sentMessages) add(text string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.prune()
+	m.list = append(m.list, sentMessage{text, time.Now()})
+}
+
+// take reports whether text was sent recently and forgets it.
+func (m *sentMessages) take(text string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.prune()
+	for i, s := range m.list {
+		if s.text == text {
+			m.list = append(m.list[:i], m.list[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+func (m *sentMessages) prune() {
+	cut := 0
+	for cut < len(m.list) && time.Since(m.list[cut].at) > time.Minute {
+		cut++
+	}
+	m.list = m.list[cut:]
 }

@@ -87,6 +87,7 @@ func (s *session) run(ctx context.Context, cmd command) (outcome, bool) {
 		s.wg.Go(func() {
 			sendCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 			defer cancel()
+			s.sent.add(text)
 			if err := chat.Send(sendCtx, text); err != nil && ctx.Err() == nil {
 				b.log.Warn("chat message not sent", "err", err)
 			}

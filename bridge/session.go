@@ -42,6 +42,7 @@ type session struct {
 	chat      *picarto.Chat
 	initSeen  bool
 	commands  chan command
+	sent      sentMessages // chat texts the bridge sent, to skip their echo
 }
 
 // component is a goroutine started for a settings key; it is restarted when
@@ -85,6 +86,7 @@ func (b *Bridge) runSession(parent context.Context, stopRequested <-chan struct{
 	d := &deliverer{store: b.store, sb: s.sb, log: b.log.With("component", "delivery"), ttl: b.cfg.EventTTL,
 		conn: &s.conn, triggers: b.triggers, missing: b.missing, status: b.status}
 	s.wg.Go(func() { _ = d.run(ctx) })
+	s.wg.Go(func() { s.runTokenRefresher(ctx) }) // oauth.go: renews the browser sign-in's token
 	s.wg.Go(func() { s.publishStatus(ctx) })
 	s.reconcile(ctx)
 

@@ -326,6 +326,13 @@ func TestChatToActionAndChatCommand(t *testing.T) {
 		}
 		return false
 	})
+	// The fake echoes the bot's own line back, as Picarto does: it must not
+	// run Process Picarto Chat; the next viewer line does.
+	e.chat.Say(picartotest.ChatLine{UserID: 56, Name: "Marker", Text: "marker"})
+	runs = e.waitRuns(chatAction, 2, 20*time.Second)
+	if got := runs[1].Args["message"]; got != "marker" {
+		t.Fatalf("second chat run %q, want the marker (the bridge's own echo must be skipped)", got)
+	}
 }
 
 func TestRejectedChatTokenReportedOnce(t *testing.T) {
