@@ -1,6 +1,8 @@
 package actions
 
 import (
+	"github.com/picarto-bridge/picarto-bridge/internal/jsonstr"
+
 	"strconv"
 	"strings"
 	"time"
@@ -192,7 +194,7 @@ func (s *sink) str(k, v string) {
 		return
 	}
 	s.key(k)
-	s.b = appendJSONString(s.b, v)
+	s.b = jsonstr.Append(s.b, v)
 }
 
 // lower emits strings.ToLower(v).
@@ -206,11 +208,11 @@ func (s *sink) lower(k, v string) {
 	}
 	s.key(k)
 	if !isASCII(v) {
-		s.b = appendJSONString(s.b, strings.ToLower(v))
+		s.b = jsonstr.Append(s.b, strings.ToLower(v))
 		return
 	}
 	start := len(s.b)
-	s.b = appendJSONString(s.b, v)
+	s.b = jsonstr.Append(s.b, v)
 	for i := start; i < len(s.b); i++ {
 		// Escapes are \", \\, \b, \f, \n, \r, \t and \u00XX with lower-case
 		// hex; upper-case ASCII in them is impossible, so lowering the

@@ -1,6 +1,8 @@
 package actions
 
 import (
+	"github.com/picarto-bridge/picarto-bridge/internal/jsonstr"
+
 	"bytes"
 	"encoding/json"
 	"maps"
@@ -161,8 +163,8 @@ func FuzzAppendJSONString(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		want, _ := json.Marshal(s)
-		if got := appendJSONString(nil, s); !bytes.Equal(got, want) {
-			t.Fatalf("appendJSONString(%q) = %s, want %s", s, got, want)
+		if got := jsonstr.Append(nil, s); !bytes.Equal(got, want) {
+			t.Fatalf("jsonstr.Append(%q) = %s, want %s", s, got, want)
 		}
 		e := Event{Kind: KindChat, Message: s, User: &User{Login: s}}
 		want, _ = json.Marshal(Args(e))

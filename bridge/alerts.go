@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/picarto-bridge/picarto-bridge/actions"
 	"github.com/picarto-bridge/picarto-bridge/picarto"
@@ -71,18 +70,8 @@ func (s *session) runAlerts(ctx context.Context, st Settings) error {
 // alertToEvent maps a decoded alert to an action event (contract section 4).
 func alertToEvent(ev picarto.AlertEvent, counts *channelCounts) (actions.Event, bool) {
 	base := ev.Base()
-	e := actions.Event{ID: base.ID, IsTest: base.IsTest, CreatedAt: base.Time.UTC()}
-	if base.User != "" || base.UserName != "" {
-		login := base.UserName
-		if login == "" {
-			login = strings.ToLower(base.User)
-		}
-		display := base.User
-		if display == "" {
-			display = base.UserName
-		}
-		e.User = &actions.User{Display: display, Login: login, ID: base.UserID, Avatar: base.Avatar}
-	}
+	e := actions.Event{ID: base.ID, IsTest: base.IsTest, CreatedAt: base.Time.UTC(),
+		User: eventUser(base.User, base.UserName, base.UserID, base.Avatar)}
 	switch a := ev.(type) {
 	case picarto.AlertFollow:
 		e.Kind = actions.KindFollow

@@ -89,7 +89,7 @@ func chatToEvent(ev picarto.ChatEvent) (actions.Event, bool) {
 	case picarto.ChatRaid:
 		now := time.Now().UTC()
 		e := actions.Event{Kind: actions.KindRaid, ID: fmt.Sprintf("raid-%s-%d", strings.ToLower(m.From), now.Unix()/60), CreatedAt: now,
-			User: &actions.User{Display: m.From, Login: strings.ToLower(m.From)}, Message: m.Message}
+			User: eventUser(m.From, "", "", ""), Message: m.Message}
 		if m.Viewers > 0 {
 			e.Viewers = intPtr(m.Viewers)
 		}
@@ -99,11 +99,7 @@ func chatToEvent(ev picarto.ChatEvent) (actions.Event, bool) {
 }
 
 func chatUser(m picarto.ChatMessage) *actions.User {
-	login := m.UserName
-	if login == "" {
-		login = m.DisplayName
-	}
-	return &actions.User{Display: m.DisplayName, Login: strings.ToLower(login), ID: m.UserID, Avatar: m.Avatar}
+	return eventUser(m.DisplayName, m.UserName, m.UserID, m.Avatar)
 }
 
 // sentMessages remembers the chat texts the bridge sent in the last minute,

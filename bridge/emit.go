@@ -106,3 +106,19 @@ func userDisplay(e actions.Event) string {
 	}
 	return e.User.Display
 }
+
+// eventUser builds the user of an event from what a source tells: the
+// display name, the login (lower-cased; the display name when unknown), the
+// id and the avatar URL. It is nil when the source names nobody.
+func eventUser(display, login, id, avatar string) *actions.User {
+	if display == "" && login == "" {
+		return nil
+	}
+	if display == "" {
+		display = login
+	}
+	if login == "" {
+		login = display
+	}
+	return &actions.User{Display: display, Login: strings.ToLower(login), ID: id, Avatar: avatar}
+}

@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/sourcegraph/conc"
@@ -120,6 +119,27 @@ func (b *Bridge) onWebhook(ctx context.Context, ev picarto.WebhookEvent) error {
 	return err
 }
 
+func webhookKind(t picarto.WebhookType) actions.Kind {
+	switch t {
+	case picarto.WebhookFollow:
+		return actions.KindFollow
+	case picarto.WebhookUnfollow:
+		return actions.KindUnfollow
+	case picarto.WebhookSubscribe:
+		return actions.KindSubscribe
+	case picarto.WebhookUnsubscribe:
+		return actions.KindUnsubscribe
+	case picarto.WebhookOnline:
+		return actions.KindOnline
+	case picarto.WebhookOffline:
+		return actions.KindOffline
+	case picarto.WebhookEventStart:
+		return actions.KindEventStart
+	default:
+		return actions.KindEventEnd
+	}
+}
+
 // channelCounts are the last polled counts, for event arguments.
 type channelCounts struct{ followers, subscribers int }
 
@@ -128,27 +148,8 @@ func countsOf(ch *picarto.Channel) *channelCounts {
 }
 
 func webhookToEvent(ev picarto.WebhookEvent, counts *channelCounts) actions.Event {
-	kinds := map[picarto.WebhookType]actions.Kind{
-		picarto.WebhookFollow: actions.KindFollow, picarto.WebhookUnfollow: actions.KindUnfollow,
-		picarto.WebhookSubscribe: actions.KindSubscribe, picarto.WebhookUnsubscribe: actions.KindUnsubscribe,
-		picarto.WebhookOnline: actions.KindOnline, picarto.WebhookOffline: actions.KindOffline,
-		picarto.WebhookEventStart: actions.KindEventStart, picarto.WebhookEventEnd: actions.KindEventEnd,
-	}
-	e := actions.Event{Kind: kinds[ev.Type], ID: "webhook-" + ev.ID, CreatedAt: time.Now().UTC()}
-	if ev.User != "" || ev.UserName != "" {
-		login := ev.UserName
-		if login == "" {
-			login = strings.ToLower(ev.User)
-		}
-		display := ev.User
-		if display == "" {
-			display = ev.UserName
-		}
-		e.User = &actions.User{Display: display, Login: login, ID: ev.UserID, Avatar: ev.Avatar}
-		if strings.EqualFold(display, "SYSTEM") {
-			e.IsTest = true // Picarto's own test alerts come from the user SYSTEM
-		}
-	}
+	e := actions.Event{Kind: webhookKind(ev.Type), ID: "webhook-" + ev.ID, CreatedAt: time.Now().UTC(),
+		User: eventUser(ev.User, ev.UserName, ev.UserID, ev.Avatar), IsTest: ev.Test}
 	if counts != nil {
 		switch e.Kind {
 		case actions.KindFollow:

@@ -1,4 +1,6 @@
 package sbclient
 
 // AppendJSONStringForTest exposes appendString to the external tests.
-func AppendJSONStringForTest(s string) []byte { return appendString(nil, s) }
+import "github.com/picarto-bridge/picarto-bridge/internal/jsonstr"
+
+func AppendJSONStringForTest(s string) []byte { return jsonstr.Append(nil, s) }

@@ -5,12 +5,13 @@ package sbclient
 // shared/specs/streamerbot-ws.md, cited below as "spec §n").
 
 import (
+	"github.com/picarto-bridge/picarto-bridge/internal/jsonstr"
+
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"sort"
 	"time"
-	"unicode/utf8"
 )
 
 // ActionRef names an action for DoAction: by ID (GUID, survives renames), by
@@ -216,58 +217,14 @@ func (s eventSet) wire() map[string][]string {
 	return out
 }
 
-// appendString appends s as a JSON string literal (invalid UTF-8 becomes
-// U+FFFD, as encoding/json does).
-func appendString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		if c < utf8.RuneSelf {
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
-
 // appendField appends ,"key":<json of v>.
 func appendField(b []byte, key string, v any) ([]byte, error) {
 	b = append(b, ',')
-	b = appendString(b, key)
+	b = jsonstr.Append(b, key)
 	b = append(b, ':')
 	switch x := v.(type) {
 	case string:
-		return appendString(b, x), nil
+		return jsonstr.Append(b, x), nil
 	case bool:
 		if x {
 			return append(b, "true"...), nil
@@ -291,14 +248,14 @@ func appendActionRef(b []byte, a ActionRef) []byte {
 	b = append(b, `,"action":{`...)
 	if a.ID != "" {
 		b = append(b, `"id":`...)
-		b = appendString(b, a.ID)
+		b = jsonstr.Append(b, a.ID)
 	}
 	if a.Name != "" {
 		if a.ID != "" {
 			b = append(b, ',')
 		}
 		b = append(b, `"name":`...)
-		b = appendString(b, a.Name)
+		b = jsonstr.Append(b, a.Name)
 	}
 	return append(b, '}')
 }

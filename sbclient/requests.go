@@ -1,6 +1,8 @@
 package sbclient
 
 import (
+	"github.com/picarto-bridge/picarto-bridge/internal/jsonstr"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,7 +22,7 @@ func (c *Client) call(ctx context.Context, s *session, request string, build fun
 	id := uuid.NewString()
 	b := make([]byte, 0, 128)
 	b = append(b, `{"request":`...)
-	b = appendString(b, request)
+	b = jsonstr.Append(b, request)
 	b = append(b, `,"id":"`...)
 	b = append(b, id...)
 	b = append(b, '"')

@@ -1,4 +1,6 @@
-package actions
+// Package jsonstr appends JSON string literals without reflection, for the
+// hot paths that build JSON by hand (action arguments, Streamer.bot requests).
+package jsonstr
 
 import "unicode/utf8"
 
@@ -17,11 +19,11 @@ var jsonPlain = func() (t [utf8.RuneSelf]bool) {
 	return t
 }()
 
-// appendJSONString appends s as a JSON string (RFC 8259), byte for byte as
+// Append appends s as a JSON string (RFC 8259), byte for byte as
 // encoding/json writes it: the two-letter escapes for '"', '\\', \b, \f, \n,
 // \r and \t; \u00XX for every other control character and for '<', '>', '&';
 // \u2028 and \u2029 escaped; each byte of invalid UTF-8 replaced by \ufffd.
-func appendJSONString(dst []byte, s string) []byte {
+func Append(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0 // s[start:i] is pending, to be copied unchanged
 	for i := 0; i < len(s); {
