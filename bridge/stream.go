@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -41,11 +42,13 @@ type streamMachine struct {
 	b       *Bridge
 	channel string
 	obs     chan streamObs
+	done    chan struct{} // closed when run returns
 	guard   time.Duration
 }
 
 func newStreamMachine(b *Bridge, channel string) *streamMachine {
-	return &streamMachine{b: b, channel: strings.ToLower(channel), obs: make(chan streamObs), guard: flapGuard}
+	return &streamMachine{b: b, channel: strings.ToLower(channel), obs: make(chan streamObs),
+		done: make(chan struct{}), guard: flapGuard}
 }
 
 // observe hands a sighting to the machine and waits until it is durable.
@@ -55,6 +58,8 @@ func (m *streamMachine) observe(ctx context.Context, o streamObs) error {
 	case m.obs <- o:
 	case <-ctx.Done():
 		return ctx.Err()
+	case <-m.done:
+		return errStreamStopped
 	}
 	select {
 	case err := <-o.reply:
@@ -66,7 +71,12 @@ func (m *streamMachine) observe(ctx context.Context, o streamObs) error {
 
 func (m *streamMachine) stateKey() string { return "stream:" + m.channel }
 
+// errStreamStopped: the machine stopped (its channel setting changed); the
+// source is not acknowledged and will send again.
+var errStreamStopped = errors.New("bridge: stream state is restarting")
+
 func (m *streamMachine) run(ctx context.Context) error {
+	defer close(m.done)
 	var rec streamRecord
 	known := false
 	if raw, err := m.b.store.GetState(m.stateKey()); err == nil && raw != nil {
