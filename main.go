@@ -38,13 +38,17 @@ const usage = `picarto-bridge connects Picarto.tv to Streamer.bot.
 Usage:
   picarto-bridge [run]     run until stopped (the default)
   picarto-bridge doctor    check the setup and say how to fix what is wrong
+  picarto-bridge report [--out FILE]
+                           write a zip for a bug report (no tokens or passwords inside)
   picarto-bridge import [--out FILE]
                            print the Streamer.bot import string for the Picarto actions
   picarto-bridge demo      run against built-in fake Streamer.bot and Picarto
   picarto-bridge version   print the version
 
 Settings come from Streamer.bot globals (picartoBearer, picartoChannelName, ...)
-and from the environment or a .env file (see .env.example).
+and from the environment or a .env file (see .env.example). While it runs, the
+status page (http://127.0.0.1:9005/ by default) shows its state and signs you in
+with Picarto.
 `
 
 // Main runs the command line and returns the exit code.
@@ -68,6 +72,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runDemo(ctx, stdout, stderr)
 	case "doctor":
 		return runDoctor(ctx, stdout, stderr)
+	case "report":
+		return runReport(ctx, args, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "picarto-bridge: unknown command %q\n\n%s", cmd, usage)
 		return exitConfig

@@ -138,13 +138,22 @@ func (o *oauthFlow) remember(access secret.Secret, expiry time.Time, account str
 	if account != "" {
 		o.account = account
 	}
-	o.tried401, o.retryAt, o.renewProblem = "", time.Time{}, ""
+	// A fresh token is not renewed again on a 401: the 401s still coming in
+	// were answers to requests with the old one, and its expiry is known.
+	o.tried401, o.unauthorized = access, false
+	o.retryAt, o.renewProblem = time.Time{}, ""
 	o.nudgeLocked()
 }
 
-// tokenRejected is the hook for a 401 from Picarto on the streamer's token
-// (the poller calls it): the refresher then renews once for that token, which
-// covers a restart, where the expiry is not known.
+// noteAPIError is the hook the poller calls with every failed Picarto
+// request: a 401 on the streamer's token makes the refresher renew once for
+// that token, which covers a restart, where the expiry is not known.
+func (b *Bridge) noteAPIError(err error) {
+	if errors.Is(err, picarto.ErrUnauthorized) {
+		b.tokenRejected()
+	}
+}
+
 func (b *Bridge) tokenRejected() {
 	o := &b.oauth
 	o.mu.Lock()
@@ -240,17 +249,6 @@ func (b *Bridge) oauthOrigin() string {
 	return u.Scheme + "://" + u.Host
 }
 
-// oauthAvailable reports whether "Connect Picarto" can run: the app
-// credentials are set.
-func (b *Bridge) oauthAvailable() bool {
-	s := b.session.Load()
-	if s == nil {
-		return false
-	}
-	st := s.currentSettings()
-	return st.ClientID != "" && !st.ClientSecret.IsZero()
-}
-
 // oauthRoutes adds the "Connect Picarto" sign-in (contract section 6).
 func (b *Bridge) oauthRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /oauth/start", b.localOnly(b.csrfProtected(b.handleOAuthStart)))
@@ -338,9 +336,14 @@ func (b *Bridge) handleOAuthCallback(w http.ResponseWriter, r *http.Request) {
 	b.setSignInProblem("")
 	b.log.Info("signed in with Picarto", "account", account, "expires", tok.Expiry.Round(time.Second))
 	var notes []string
-	if !stored {
-		notes = append(notes, "The token could not be saved in Streamer.bot (is it connected, and is the "+
-			actions.SetGlobalAction+" action there? Run picarto-bridge import). The bridge uses it until it stops.")
+	switch {
+	case stored:
+	case !s.sb.Connected():
+		notes = append(notes, "Streamer.bot is not connected: the token is saved there (in picartoBearer) as soon as it is. "+
+			"Until then the bridge uses it while it runs.")
+	default:
+		notes = append(notes, "The token could not be saved in Streamer.bot: the "+actions.SetGlobalAction+
+			" action is missing or failed. Run picarto-bridge import and import the Picarto group; the token is saved once the action is there.")
 	}
 	if account != "" && st.Channel != "" && !strings.EqualFold(account, st.Channel) {
 		notes = append(notes, "You signed in as "+account+", but picartoChannelName is "+st.Channel+
@@ -390,12 +393,13 @@ func (b *Bridge) setSignInProblem(p string) {
 func (b *Bridge) storeTokens(ctx context.Context, s *session, tok *oauth2.Token, account string) bool {
 	access := secret.Secret(tok.AccessToken)
 	s.api.SetToken(access)
-	b.oauth.remember(access, tok.Expiry, account, time.Now())
 	b.globals.Set(ctx, s.sb, actions.GlobalBearer, access)
 	if tok.RefreshToken != "" {
 		b.globals.Set(ctx, s.sb, actions.GlobalRefreshToken, secret.Secret(tok.RefreshToken))
 	}
 	b.globals.forgetIfHeld(actions.GlobalBearer, actions.GlobalRefreshToken)
+	// After the writes, so the refresher it wakes sees the new values held.
+	b.oauth.remember(access, tok.Expiry, account, time.Now())
 	held, _ := b.globals.held(actions.GlobalBearer)
 	return held == tok.AccessToken
 }
@@ -406,7 +410,7 @@ func (b *Bridge) storeTokens(ctx context.Context, s *session, tok *oauth2.Token,
 func (s *session) runTokenRefresher(ctx context.Context) {
 	b := s.b
 	wake := b.oauth.wakeChan()
-	for {
+	for ctx.Err() == nil {
 		b.globals.forgetIfHeld(actions.GlobalBearer, actions.GlobalRefreshToken, actions.GlobalChannelName)
 		st := s.currentSettings()
 		bearer, refresh := b.heldTokens(st)

@@ -118,6 +118,7 @@ func (p *poller) channel(ctx context.Context) (*picarto.Channel, error) {
 func (p *poller) reportError(err error) {
 	switch {
 	case errors.Is(err, picarto.ErrUnauthorized):
+		p.b.noteAPIError(err) // oauth.go: renew once when a refresh token is there
 		p.b.status.degrade(compPicarto, "Picarto token invalid or expired")
 		p.b.status.set(compPicarto, "token rejected: renew picartoBearer")
 	case errors.Is(err, picarto.ErrNotFound):
@@ -138,6 +139,7 @@ func (p *poller) diffList(ctx context.Context, ch *picarto.Channel, what string,
 	fetch func(context.Context) ([]picarto.Follower, error), added, removed actions.Kind) bool {
 	list, err := fetch(ctx)
 	if err != nil {
+		p.b.noteAPIError(err) // oauth.go: a 401 renews the token once
 		if ctx.Err() == nil {
 			p.b.log.Warn("Picarto list not read", "list", what, "err", err)
 		}
@@ -222,6 +224,7 @@ const notifMemory = 500
 func (p *poller) notifications(ctx context.Context, ch *picarto.Channel) {
 	list, err := p.api.Notifications(ctx)
 	if err != nil {
+		p.b.noteAPIError(err) // oauth.go: a 401 renews the token once
 		if ctx.Err() == nil {
 			p.b.log.Debug("Picarto notifications not read", "err", err)
 		}

@@ -15,8 +15,9 @@ import (
 var webFS embed.FS
 
 var (
-	statusTmpl  = template.Must(template.ParseFS(webFS, "web/status.html"))
-	messageTmpl = template.Must(template.ParseFS(webFS, "web/message.html"))
+	pageFuncs   = template.FuncMap{"clock": formatClock}
+	statusTmpl  = template.Must(template.New("status.html").Funcs(pageFuncs).ParseFS(webFS, "web/status.html"))
+	messageTmpl = template.Must(template.New("message.html").Funcs(pageFuncs).ParseFS(webFS, "web/message.html"))
 )
 
 // componentRow is one line of the page's connection table.
@@ -121,7 +122,7 @@ func stateClass(state string) string {
 			return "ok"
 		}
 	}
-	for _, p := range []string{"token rejected", "error", "cannot", "not reachable", "disconnected", "channel not found", "degraded"} {
+	for _, p := range []string{"token rejected", "error", "cannot", "not reachable", "disconnected", "channel not found", "degraded", "stopped"} {
 		if strings.HasPrefix(s, p) {
 			return "bad"
 		}
@@ -139,9 +140,11 @@ func (b *Bridge) messagePage(w http.ResponseWriter, code int, title, text string
 }
 
 func (b *Bridge) pageHeaders(w http.ResponseWriter) {
-	formAction := "'self'"
+	// The sign-in form's answer redirects to Picarto, which redirects to the
+	// callback on localhost; browsers check form-action on every hop.
+	formAction := "'self' http://localhost:" + strconv.Itoa(b.currentPort())
 	if o := b.oauthOrigin(); o != "" {
-		formAction += " " + o // the sign-in form's answer redirects to Picarto
+		formAction += " " + o
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
