@@ -16,15 +16,20 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	out := fs.String("out", "", "write a .sb file instead of printing the import string")
+	exe := fs.String("exe", "", `the program "Picarto Bridge Start" runs (default: this program's own path)`)
+	wd := fs.String("workdir", "", "its working directory, where .env is read (default: the current directory)")
 	if err := fs.Parse(args); err != nil {
 		return exitConfig
 	}
-	exe, err := os.Executable()
-	if err != nil {
-		exe = "picarto-bridge.exe"
+	if *exe == "" {
+		if self, err := os.Executable(); err == nil {
+			*exe = self
+		}
 	}
-	wd, _ := os.Getwd()
-	text, err := actions.ImportString(actions.ImportOptions{BridgePath: exe, WorkingDir: wd})
+	if *wd == "" {
+		*wd, _ = os.Getwd()
+	}
+	text, err := actions.ImportString(actions.ImportOptions{BridgePath: *exe, WorkingDir: *wd, Version: version})
 	if err != nil {
 		fmt.Fprintln(stderr, "picarto-bridge: import:", err)
 		return exitFatal

@@ -26,6 +26,13 @@ if [ ! -d sbclient/sbtest/conformance/node_modules/@streamerbot/client ]; then
 fi
 
 go vet ./...
-GOOS=windows GOARCH=amd64 go build -o /dev/null .
+# The Windows release (console and no-console .exe, zipped): both must be PE files.
+dist=$(mktemp -d)
+zip_path=$(DIST_DIR="$dist" ./scripts/dist.sh)
+for exe in "$dist"/*/picarto-bridge.exe "$dist"/*/picarto-bridge-noconsole.exe; do
+  [ "$(head -c 2 "$exe")" = "MZ" ] || { echo "not a PE executable: $exe" >&2; exit 1; }
+done
+echo "windows release: $(basename "$zip_path") ($(du -k "$zip_path" | cut -f1) KiB)"
+rm -rf "$dist"
 
 go test -race -count=1 -timeout 12m ./...
