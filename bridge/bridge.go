@@ -9,7 +9,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -216,11 +215,12 @@ type disconnected struct{}
 func (disconnected) DoAction(context.Context, sbclient.ActionRef, map[string]any) error {
 	return sbclient.ErrNotConnected
 }
-func (disconnected) DoActionJSON(context.Context, sbclient.ActionRef, json.RawMessage) error {
-	return sbclient.ErrNotConnected
-}
-func (disconnected) ExecuteCodeTriggerJSON(context.Context, string, json.RawMessage) error {
-	return sbclient.ErrNotConnected
+func (disconnected) Pipeline(_ context.Context, calls []sbclient.Call) []error {
+	errs := make([]error, len(calls))
+	for i := range errs {
+		errs[i] = sbclient.ErrNotConnected
+	}
+	return errs
 }
 func (disconnected) Connected() bool { return false }
 

@@ -14,8 +14,7 @@ import (
 
 // deliveryClient is the part of sbclient.Client that delivery needs.
 type deliveryClient interface {
-	DoActionJSON(ctx context.Context, action sbclient.ActionRef, args json.RawMessage) error
-	ExecuteCodeTriggerJSON(ctx context.Context, triggerName string, args json.RawMessage) error
+	Pipeline(ctx context.Context, calls []sbclient.Call) []error
 	Connected() bool
 }
 
@@ -64,7 +63,6 @@ type deliverer struct {
 const deliverBatch = 64
 
 func (d *deliverer) run(ctx context.Context) error {
-	var delivered []uint64
 	for {
 		if ctx.Err() != nil {
 			return nil
@@ -86,69 +84,91 @@ func (d *deliverer) run(ctx context.Context) error {
 			continue
 		}
 		if !d.sb.Connected() {
-			select {
-			case <-d.conn.Wait():
-			case <-time.After(time.Second):
-			case <-ctx.Done():
+			if !d.waitConnect(ctx) {
 				return nil
 			}
 			continue
 		}
-		delivered = delivered[:0]
-		for _, e := range entries {
-			ok := d.deliverOne(ctx, e)
-			if !ok {
-				break
-			}
-			delivered = append(delivered, e.Seq)
-		}
-		if len(delivered) > 0 {
-			if err := d.store.AckMany(context.WithoutCancel(ctx), delivered); err != nil {
+		done, again := d.deliverBatch(ctx, entries)
+		if len(done) > 0 {
+			if err := d.store.AckMany(context.WithoutCancel(ctx), done); err != nil {
 				d.log.Error("outbox ack failed", "err", err)
 			}
 		}
-		if len(delivered) < len(entries) {
-			// Streamer.bot went away mid-batch: wait for the next connect.
-			select {
-			case <-d.conn.Wait():
-			case <-time.After(time.Second):
-			case <-ctx.Done():
-				return nil
-			}
+		if again && !d.waitConnect(ctx) {
+			return nil
 		}
 	}
 }
 
-// deliverOne reports whether the entry is done (delivered, skipped or
-// expired); false means retry it after a reconnect.
-func (d *deliverer) deliverOne(ctx context.Context, e outbox.Entry) bool {
-	if d.ttl > 0 && time.Since(e.CreatedAt) > d.ttl {
-		d.log.Warn("event dropped: older than BRIDGE_EVENT_TTL", "seq", e.Seq, "age", time.Since(e.CreatedAt).Round(time.Second), "ttl", d.ttl)
-		return true
+// waitConnect waits for the next connect (or a second, to re-check).
+func (d *deliverer) waitConnect(ctx context.Context) bool {
+	select {
+	case <-d.conn.Wait():
+	case <-time.After(time.Second):
+	case <-ctx.Done():
+		return false
 	}
-	var p payload
-	if err := json.Unmarshal(e.Payload, &p); err != nil {
-		d.log.Error("event dropped: unreadable queue entry", "seq", e.Seq, "err", err)
-		return true
-	}
-	if !d.triggers.actionDone(e.Seq) {
-		err := d.sb.DoActionJSON(ctx, sbclient.ActionRef{Name: p.Action}, p.Args)
-		if !d.settle(p.Action, err) {
-			return false
-		}
-	}
-	if trig := d.triggers.eventFor(p.Kind); trig != "" {
-		err := d.sb.ExecuteCodeTriggerJSON(ctx, trig, p.Args)
-		if !d.settle("trigger "+trig, err) {
-			// The action already ran; do not run it twice for the trigger.
-			// The trigger is retried alone on the next attempt.
-			d.triggers.retryLater(e.Seq)
-			return false
-		}
-	}
-	d.triggers.forget(e.Seq)
-	d.status.delivered(time.Since(e.CreatedAt))
 	return true
+}
+
+// routeCall is one entry's part of a pipelined batch.
+type routeCall struct {
+	entry   outbox.Entry
+	p       payload
+	action  int // index in the batch's calls, -1: not sent
+	trigger int
+}
+
+// deliverBatch sends the entries' actions (and custom triggers) as one
+// pipelined batch, in order, and returns the entries that are done
+// (delivered, skipped or expired) and whether some must be retried after a
+// reconnect. An entry whose action ran but whose trigger did not is retried
+// for the trigger alone.
+func (d *deliverer) deliverBatch(ctx context.Context, entries []outbox.Entry) (done []uint64, again bool) {
+	var calls []sbclient.Call
+	routes := make([]routeCall, 0, len(entries))
+	for _, e := range entries {
+		if d.ttl > 0 && time.Since(e.CreatedAt) > d.ttl {
+			d.log.Warn("event dropped: older than BRIDGE_EVENT_TTL", "seq", e.Seq,
+				"age", time.Since(e.CreatedAt).Round(time.Second), "ttl", d.ttl)
+			done = append(done, e.Seq)
+			continue
+		}
+		rc := routeCall{entry: e, action: -1, trigger: -1}
+		if err := json.Unmarshal(e.Payload, &rc.p); err != nil {
+			d.log.Error("event dropped: unreadable queue entry", "seq", e.Seq, "err", err)
+			done = append(done, e.Seq)
+			continue
+		}
+		if !d.triggers.actionDone(e.Seq) {
+			rc.action = len(calls)
+			calls = append(calls, sbclient.Call{Action: sbclient.ActionRef{Name: rc.p.Action}, Args: rc.p.Args})
+		}
+		if trig := d.triggers.eventFor(rc.p.Kind); trig != "" {
+			rc.trigger = len(calls)
+			calls = append(calls, sbclient.Call{Trigger: trig, Args: rc.p.Args})
+		}
+		routes = append(routes, rc)
+	}
+	errs := d.sb.Pipeline(ctx, calls)
+	for _, rc := range routes {
+		actionOK := rc.action < 0 || d.settle(rc.p.Action, errs[rc.action])
+		triggerOK := rc.trigger < 0 || d.settle("trigger "+calls[rc.trigger].Trigger, errs[rc.trigger])
+		switch {
+		case actionOK && triggerOK:
+			d.triggers.forget(rc.entry.Seq)
+			d.status.delivered(time.Since(rc.entry.CreatedAt))
+			done = append(done, rc.entry.Seq)
+		case actionOK:
+			// The action already ran; do not run it twice for the trigger.
+			d.triggers.retryLater(rc.entry.Seq)
+			again = true
+		default:
+			again = true
+		}
+	}
+	return done, again
 }
 
 // settle classifies a delivery result: true when the route is done.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -96,7 +97,11 @@ func (b *Bridge) emit(ctx context.Context, e actions.Event) error {
 		return nil
 	}
 	b.status.recordEvent(e)
-	b.log.Info("event queued", "kind", e.Kind, "id", e.ID, "user", userDisplay(e))
+	level := slog.LevelInfo
+	if e.Kind == actions.KindChat {
+		level = slog.LevelDebug // a busy chat would flood the log
+	}
+	b.log.Log(ctx, level, "event queued", "kind", e.Kind, "id", e.ID, "user", userDisplay(e))
 	return nil
 }
 

@@ -30,11 +30,13 @@ type globalWriter struct {
 	known         map[string]string    // name -> formatted value Streamer.bot holds
 	wrote         map[string]time.Time // when the bridge last wrote each global
 	helperMissing bool
-	flushMu       sync.Mutex // one flush at a time, so writes keep their order
+	flushMu       sync.Mutex    // one flush at a time, so writes keep their order
+	kick          chan struct{} // SetLater's wake-up for the flusher (cap 1)
 }
 
 func newGlobalWriter(log *slog.Logger) *globalWriter {
-	return &globalWriter{log: log, want: map[string]string{}, known: map[string]string{}, wrote: map[string]time.Time{}}
+	return &globalWriter{log: log, want: map[string]string{}, known: map[string]string{}, wrote: map[string]time.Time{},
+		kick: make(chan struct{}, 1)}
 }
 
 // setKnown records what Streamer.bot holds (from GetGlobals or a
@@ -75,6 +77,32 @@ func (w *globalWriter) Set(ctx context.Context, sb actionRunner, name string, va
 	w.want[name] = actions.FormatValue(value)
 	w.mu.Unlock()
 	w.Flush(ctx, sb)
+}
+
+// SetLater records the wanted value and leaves the write to the session's
+// flusher, so a hot path (a webhook answer, a poll) does not wait for a
+// Streamer.bot round trip, and a burst of changes to one global (the last
+// follower during a follow storm) becomes one write of the newest value.
+func (w *globalWriter) SetLater(name string, value any) {
+	w.mu.Lock()
+	w.want[name] = actions.FormatValue(value)
+	w.mu.Unlock()
+	select {
+	case w.kick <- struct{}{}:
+	default:
+	}
+}
+
+// runFlusher writes what SetLater recorded until ctx ends.
+func (w *globalWriter) runFlusher(ctx context.Context, sb actionRunner) {
+	for {
+		select {
+		case <-w.kick:
+			w.Flush(ctx, sb)
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // Wanted returns the wanted value of a global, if the bridge set one.

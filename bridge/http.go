@@ -111,9 +111,9 @@ func (b *Bridge) onWebhook(ctx context.Context, ev picarto.WebhookEvent) error {
 	if err == nil && e.User != nil {
 		switch e.Kind {
 		case actions.KindFollow:
-			b.globals.Set(ctx, b.sbRunner(), actions.GlobalLastFollower, e.User.Display)
+			b.globals.SetLater(actions.GlobalLastFollower, e.User.Display)
 		case actions.KindSubscribe:
-			b.globals.Set(ctx, b.sbRunner(), actions.GlobalLastSubscriber, e.User.Display)
+			b.globals.SetLater(actions.GlobalLastSubscriber, e.User.Display)
 		}
 	}
 	return err

@@ -208,9 +208,9 @@ func (p *poller) userEvent(kind actions.Kind, ch *picarto.Channel, id, name, ava
 func (p *poller) setLast(ctx context.Context, kind actions.Kind, name string) {
 	switch kind {
 	case actions.KindFollow:
-		p.b.globals.Set(ctx, p.b.sbRunner(), actions.GlobalLastFollower, name)
+		p.b.globals.SetLater(actions.GlobalLastFollower, name)
 	case actions.KindSubscribe:
-		p.b.globals.Set(ctx, p.b.sbRunner(), actions.GlobalLastSubscriber, name)
+		p.b.globals.SetLater(actions.GlobalLastSubscriber, name)
 	}
 }
 

@@ -88,6 +88,7 @@ func (b *Bridge) runSession(parent context.Context, stopRequested <-chan struct{
 	s.wg.Go(func() { _ = d.run(ctx) })
 	s.wg.Go(func() { s.runTokenRefresher(ctx) }) // oauth.go: renews the browser sign-in's token
 	s.wg.Go(func() { s.publishStatus(ctx) })
+	s.wg.Go(func() { b.globals.runFlusher(ctx, s.sb) })
 	s.reconcile(ctx)
 
 	out, err := s.loop(ctx, sbErr, stopRequested)
