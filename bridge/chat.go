@@ -19,7 +19,7 @@ func (s *session) runChat(ctx context.Context, st Settings) error {
 	b := s.b
 	chat := picarto.NewChat(picarto.ChatConfig{
 		URL: b.cfg.PicartoChatURL, Username: st.BotName, Token: st.ChatToken,
-		Logger: b.log.With("component", "chat"), SendLimiter: b.chatLimiter,
+		Logger: b.log.With("component", "chat"), SendLimiter: b.chatLimiter, EventBuffer: 8192,
 		OnConnect: func() {
 			b.status.degrade(compChat, "")
 			b.status.set(compChat, "connected")
@@ -58,18 +58,49 @@ func (s *session) runChat(ctx context.Context, st Settings) error {
 			}
 			return err
 		case ev := <-chat.Events():
-			if m, ok := ev.(picarto.ChatMessage); ok && m.Self && s.sent.take(m.Text) {
-				continue // the echo of a message the bridge sent itself
-			}
-			if u, ok := ev.(picarto.ChatUnknown); ok {
-				b.captures.Add("chat", u.Raw, false)
+			// Take whatever else is waiting too: one group commit for a burst,
+			// so a flooded chat keeps up instead of overflowing the buffer.
+			batch := s.chatBatch(ev, chat)
+			if len(batch) == 0 {
 				continue
 			}
-			if e, ok := chatToEvent(ev); ok {
-				if err := b.emit(ctx, e); err != nil {
-					b.log.Error("chat event not queued", "err", err)
-				}
+			if err := b.emitMany(ctx, batch); err != nil {
+				b.log.Error("chat events not queued", "err", err)
 			}
+		}
+	}
+}
+
+const chatBatchMax = 256
+
+// chatBatch converts ev and every event already waiting (up to a cap) into
+// action events, capturing unknown frames and skipping the bridge's own echo.
+func (s *session) chatBatch(first picarto.ChatEvent, chat *picarto.Chat) []actions.Event {
+	var out []actions.Event
+	ev := first
+	for {
+		switch m := ev.(type) {
+		case picarto.ChatUnknown:
+			s.b.captures.Add("chat", m.Raw, false)
+		case picarto.ChatMessage:
+			if m.Self && s.sent.take(m.Text) {
+				break // the echo of a message the bridge sent itself
+			}
+			if e, ok := chatToEvent(ev); ok {
+				out = append(out, e)
+			}
+		default:
+			if e, ok := chatToEvent(ev); ok {
+				out = append(out, e)
+			}
+		}
+		if len(out) >= chatBatchMax {
+			return out
+		}
+		select {
+		case ev = <-chat.Events():
+		default:
+			return out
 		}
 	}
 }

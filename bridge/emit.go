@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/picarto-bridge/picarto-bridge/actions"
+	"github.com/picarto-bridge/picarto-bridge/internal/outbox"
 )
 
 // Dedup memories (contract section 4): the same Picarto event seen twice runs
@@ -78,31 +79,47 @@ func dedupKey(e actions.Event) (string, time.Duration) {
 // emit puts an event in the durable outbox. It returns once the event is on
 // disk (or is a duplicate), which is when a source may be acknowledged.
 func (b *Bridge) emit(ctx context.Context, e actions.Event) error {
-	if e.CreatedAt.IsZero() {
-		e.CreatedAt = time.Now().UTC()
+	return b.emitMany(ctx, []actions.Event{e})
+}
+
+// emitMany queues events in order, sharing commits (a chat flood), and
+// returns the first error.
+func (b *Bridge) emitMany(ctx context.Context, events []actions.Event) error {
+	items := make([]outbox.Item, len(events))
+	for i := range events {
+		e := &events[i]
+		if e.CreatedAt.IsZero() {
+			e.CreatedAt = time.Now().UTC()
+		}
+		if e.ID == "" {
+			e.ID = fmt.Sprintf("%s-%d", e.Kind, e.CreatedAt.UnixNano())
+		}
+		key, memory := dedupKey(*e)
+		if e.IsTest {
+			key = "" // test events always run
+		}
+		items[i] = outbox.Item{Key: key, Payload: encodePayload(*e), At: e.CreatedAt, DedupFor: memory}
 	}
-	if e.ID == "" {
-		e.ID = fmt.Sprintf("%s-%d", e.Kind, e.CreatedAt.UnixNano())
+	var first error
+	for i, r := range b.store.AppendMany(ctx, items) {
+		e := events[i]
+		switch {
+		case r.Err != nil:
+			if first == nil {
+				first = fmt.Errorf("bridge: queue %s event: %w", e.Kind, r.Err)
+			}
+		case r.Dup:
+			b.log.Debug("duplicate event dropped", "kind", e.Kind, "id", e.ID)
+		default:
+			b.status.recordEvent(e)
+			level := slog.LevelInfo
+			if e.Kind == actions.KindChat {
+				level = slog.LevelDebug // a busy chat would flood the log
+			}
+			b.log.Log(ctx, level, "event queued", "kind", e.Kind, "id", e.ID, "user", userDisplay(e))
+		}
 	}
-	key, memory := dedupKey(e)
-	if e.IsTest {
-		key = "" // test events always run
-	}
-	_, dup, err := b.store.Append(ctx, key, encodePayload(e), e.CreatedAt, memory)
-	if err != nil {
-		return fmt.Errorf("bridge: queue %s event: %w", e.Kind, err)
-	}
-	if dup {
-		b.log.Debug("duplicate event dropped", "kind", e.Kind, "id", e.ID)
-		return nil
-	}
-	b.status.recordEvent(e)
-	level := slog.LevelInfo
-	if e.Kind == actions.KindChat {
-		level = slog.LevelDebug // a busy chat would flood the log
-	}
-	b.log.Log(ctx, level, "event queued", "kind", e.Kind, "id", e.ID, "user", userDisplay(e))
-	return nil
+	return first
 }
 
 func userDisplay(e actions.Event) string {

@@ -93,11 +93,24 @@ func (w *globalWriter) SetLater(name string, value any) {
 	}
 }
 
+// laterDelay gathers SetLater changes before a flush: during a follow storm
+// picartoLastFollower is written a few times a second, not once per follow.
+const laterDelay = 100 * time.Millisecond
+
 // runFlusher writes what SetLater recorded until ctx ends.
 func (w *globalWriter) runFlusher(ctx context.Context, sb actionRunner) {
+	t := time.NewTimer(laterDelay)
+	t.Stop()
+	defer t.Stop()
 	for {
 		select {
 		case <-w.kick:
+			t.Reset(laterDelay)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				return
+			}
 			w.Flush(ctx, sb)
 		case <-ctx.Done():
 			return

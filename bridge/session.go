@@ -242,10 +242,11 @@ func (s *session) onEvent(ctx context.Context, ev sbclient.Event) (outcome, bool
 			target[ge.Name] = value
 		}
 		s.mu.Unlock()
-		merged := s.merged()
-		v, ok := merged[ge.Name]
+		v, ok := s.merged()[ge.Name]
 		s.b.globals.setKnown(ge.Name, v, ok)
-		s.reconcile(ctx)
+		if isSettingGlobal(ge.Name) {
+			s.reconcile(ctx)
+		}
 	case "General.Custom":
 		if cmd, ok := parseCommand(ev.Data); ok {
 			return s.run(ctx, cmd)

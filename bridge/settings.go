@@ -74,6 +74,18 @@ func settingsFrom(g globalValues, cfg config.Config) Settings {
 	return s
 }
 
+// isSettingGlobal reports whether a global is one the bridge reads (contract
+// section 3, "Read"): only a change to one of these can reconfigure anything.
+func isSettingGlobal(name string) bool {
+	switch name {
+	case actions.GlobalBearer, actions.GlobalChannelName, actions.GlobalClientID, actions.GlobalClientToken,
+		actions.GlobalRefreshToken, actions.GlobalChannelToken, actions.GlobalBotName, actions.GlobalPort,
+		actions.GlobalWebhookURL, actions.GlobalInit, actions.GlobalAlerts:
+		return true
+	}
+	return false
+}
+
 // trimBearer accepts a token pasted with its "Bearer " prefix, as the seed's
 // copy-from-curl instructions make likely.
 func trimBearer(tok string) string {

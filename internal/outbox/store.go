@@ -224,13 +224,72 @@ func (s *Store) Close() error {
 // the write was queued it may still be committed; callers retry, and the
 // dedup key turns the retry into a duplicate.
 func (s *Store) Append(ctx context.Context, key string, payload []byte, at time.Time, dedupFor time.Duration) (seq uint64, dup bool, err error) {
-	if len(key) > MaxKeyLen {
-		return 0, false, fmt.Errorf("outbox: append: key longer than %d bytes", MaxKeyLen)
+	o, err := s.appendOp(Item{Key: key, Payload: payload, At: at, DedupFor: dedupFor})
+	if err != nil {
+		return 0, false, err
 	}
+	if err := s.do(ctx, o); err != nil {
+		return 0, false, fmt.Errorf("outbox: append: %w", err)
+	}
+	return o.seq, o.dup, nil
+}
+
+// Item is one entry for AppendMany: the arguments of Append.
+type Item struct {
+	Key      string
+	Payload  []byte
+	At       time.Time
+	DedupFor time.Duration
+}
+
+// Result is what Append returns, for one item of AppendMany.
+type Result struct {
+	Seq uint64
+	Dup bool
+	Err error
+}
+
+// AppendMany appends items in order, handing them to the committer together
+// so a burst (a flooded chat) shares commits instead of paying one each. It
+// returns when every item is on disk or failed; items keep their order in the
+// queue.
+func (s *Store) AppendMany(ctx context.Context, items []Item) []Result {
+	res := make([]Result, len(items))
+	ops := make([]*op, len(items))
+	for i, it := range items {
+		o, err := s.appendOp(it)
+		if err == nil {
+			err = s.submit(ctx, o)
+		}
+		if err != nil {
+			res[i].Err = fmt.Errorf("outbox: append: %w", err)
+			continue
+		}
+		ops[i] = o
+	}
+	for i, o := range ops {
+		if o == nil {
+			continue
+		}
+		if err := s.wait(ctx, o); err != nil {
+			res[i].Err = fmt.Errorf("outbox: append: %w", err)
+			continue
+		}
+		res[i].Seq, res[i].Dup = o.seq, o.dup
+	}
+	return res
+}
+
+func (s *Store) appendOp(it Item) (*op, error) {
+	if len(it.Key) > MaxKeyLen {
+		return nil, fmt.Errorf("outbox: append: key longer than %d bytes", MaxKeyLen)
+	}
+	dedupFor := it.DedupFor
 	if dedupFor <= 0 {
 		dedupFor = s.ttl
 	}
 	now := s.now()
+	at := it.At
 	if at.IsZero() {
 		at = now
 	}
@@ -238,11 +297,7 @@ func (s *Store) Append(ctx context.Context, key string, payload []byte, at time.
 	if from.Before(now) {
 		from = now // an old at must not make the key expire at once
 	}
-	o := &op{kind: opAppend, key: key, val: encodeEntry(key, payload, at), until: from.Add(dedupFor).UnixNano()}
-	if err := s.do(ctx, o); err != nil {
-		return 0, false, fmt.Errorf("outbox: append: %w", err)
-	}
-	return o.seq, o.dup, nil
+	return &op{kind: opAppend, key: it.Key, val: encodeEntry(it.Key, it.Payload, at), until: from.Add(dedupFor).UnixNano()}, nil
 }
 
 // Ack removes the entry seq, durably. Acking an unknown or already acked

@@ -424,3 +424,38 @@ func TestAckManySharesCommits(t *testing.T) {
 		t.Fatalf("50 acks took %d commits, want them batched", c)
 	}
 }
+
+func TestAppendManyKeepsOrderDedupsAndShares(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "q.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var items []Item
+	for i := range 100 {
+		items = append(items, Item{Key: fmt.Sprintf("k%d", i%90), Payload: []byte(fmt.Sprint(i)), At: time.Now(), DedupFor: time.Hour})
+	}
+	before := s.Stats().Commits
+	res := s.AppendMany(t.Context(), items)
+	dups := 0
+	for _, r := range res {
+		if r.Err != nil {
+			t.Fatal(r.Err)
+		}
+		if r.Dup {
+			dups++
+		}
+	}
+	if dups != 10 {
+		t.Fatalf("%d duplicates, want 10", dups)
+	}
+	entries, _ := s.Peek(0)
+	for i, e := range entries {
+		if string(e.Payload) != fmt.Sprint(i) {
+			t.Fatalf("entry %d holds %s: order lost", i, e.Payload)
+		}
+	}
+	if c := s.Stats().Commits - before; c > 20 {
+		t.Fatalf("100 appends took %d commits, want them batched", c)
+	}
+}
