@@ -173,7 +173,7 @@ func (p *poller) diffList(ctx context.Context, ch *picarto.Channel, what string,
 				p.b.log.Error("event not queued; will retry next poll", "err", err)
 				return false // keep the old list so the next poll tries again
 			}
-			p.setLast(ctx, added, f.Name)
+			p.setLast(added, f.Name)
 		}
 		for id, name := range old.Users {
 			if _, still := now.Users[id]; still {
@@ -205,7 +205,7 @@ func (p *poller) userEvent(kind actions.Kind, ch *picarto.Channel, id, name, ava
 	return ev
 }
 
-func (p *poller) setLast(ctx context.Context, kind actions.Kind, name string) {
+func (p *poller) setLast(kind actions.Kind, name string) {
 	switch kind {
 	case actions.KindFollow:
 		p.b.globals.SetLater(actions.GlobalLastFollower, name)
@@ -268,7 +268,7 @@ func (p *poller) notifications(ctx context.Context, ch *picarto.Channel) {
 			p.b.log.Error("event not queued; will retry next poll", "err", err)
 			return
 		}
-		p.setLast(ctx, kind, n.Channel)
+		p.setLast(kind, n.Channel)
 	}
 	if len(old.Seen) > notifMemory {
 		old.Seen = old.Seen[len(old.Seen)-notifMemory:]
