@@ -1,7 +1,8 @@
 package bridge
 
 import (
-	"bytes"
+	"github.com/picarto-bridge/picarto-bridge/internal/testlog"
+
 	"context"
 	"fmt"
 	"io"
@@ -50,7 +51,7 @@ type webWorld struct {
 	chat *picartotest.ChatServer
 	cfg  config.Config
 	port int
-	logs *syncBuffer
+	logs *testlog.Buffer
 }
 
 type worldOptions struct {
@@ -138,7 +139,7 @@ func newWebWorld(t *testing.T, o worldOptions) *webWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &webWorld{t: t, sb: sb, api: api, chat: chat, cfg: cfg, port: port, logs: &syncBuffer{}}
+	w := &webWorld{t: t, sb: sb, api: api, chat: chat, cfg: cfg, port: port, logs: &testlog.Buffer{}}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("bridge log:\n%s", w.logs.String())
@@ -155,24 +156,6 @@ func freeTCPPort(t *testing.T) int {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// syncBuffer is a log sink safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func (w *webWorld) logger() *slog.Logger {

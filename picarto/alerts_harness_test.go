@@ -1,11 +1,11 @@
 package picarto_test
 
 import (
-	"bytes"
+	"github.com/picarto-bridge/picarto-bridge/internal/testlog"
+
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,24 +19,6 @@ const (
 	alertTestWait      = 10 * time.Second // only reached when a test fails
 )
 
-// alertLogBuf collects log output of one test, safe for concurrent writes.
-type alertLogBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *alertLogBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *alertLogBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 type alertFrame struct {
 	raw     []byte
 	decoded bool
@@ -46,7 +28,7 @@ type alertFrame struct {
 type alertHarness struct {
 	t        *testing.T
 	srv      *picartotest.AlertsServer
-	logs     *alertLogBuf
+	logs     *testlog.Buffer
 	connects chan struct{}
 	downs    chan error
 	frames   chan alertFrame
@@ -60,7 +42,7 @@ func newAlertHarness(t *testing.T, opts picartotest.AlertsOptions) *alertHarness
 		t.Fatal(err)
 	}
 	srv.AddChannel(alertTestChannelID, alertTestChannel)
-	return &alertHarness{t: t, srv: srv, logs: &alertLogBuf{}, connects: make(chan struct{}, 64),
+	return &alertHarness{t: t, srv: srv, logs: &testlog.Buffer{}, connects: make(chan struct{}, 64),
 		downs: make(chan error, 256), frames: make(chan alertFrame, 256)}
 }
 

@@ -1,13 +1,13 @@
 package picarto_test
 
 import (
+	"github.com/picarto-bridge/picarto-bridge/internal/testlog"
+
 	"bytes"
 	"context"
 	"errors"
-	"log/slog"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,35 +25,13 @@ const (
 	chatTestToken = "tok-S3CRET/+&=value" // needs escaping in the path
 )
 
-// chatLog is a concurrency-safe slog sink for checking what was logged.
-type chatLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *chatLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *chatLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-func (l *chatLog) logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
 // chatHarness runs one Chat against one fake and checks, at cleanup, that
 // Run returned, nothing leaked and no token reached the log or an error.
 type chatHarness struct {
 	t       *testing.T
 	srv     *picartotest.ChatServer
 	chat    *picarto.Chat
-	log     *chatLog
+	log     *testlog.Buffer
 	connect chan struct{}
 	cancel  context.CancelFunc
 	runErr  chan error
@@ -68,7 +46,7 @@ func newChatHarness(t *testing.T, opts picartotest.ChatOptions, cfg picarto.Chat
 		t.Fatal(err)
 	}
 	srv.AddBot(chatTestUser, chatTestToken, 1489462, "Saca")
-	h := &chatHarness{t: t, srv: srv, log: &chatLog{}, connect: make(chan struct{}, 16), runErr: make(chan error, 1)}
+	h := &chatHarness{t: t, srv: srv, log: &testlog.Buffer{}, connect: make(chan struct{}, 16), runErr: make(chan error, 1)}
 	if cfg.URL == "" {
 		cfg.URL = srv.URL()
 	}
@@ -78,7 +56,7 @@ func newChatHarness(t *testing.T, opts picartotest.ChatOptions, cfg picarto.Chat
 	if cfg.Token == "" {
 		cfg.Token = chatTestToken
 	}
-	cfg.Logger = h.log.logger()
+	cfg.Logger = h.log.Logger()
 	cfg.OnConnect = func() { h.connect <- struct{}{} }
 	if cfg.BackoffInitial == 0 {
 		cfg.BackoffInitial, cfg.BackoffMax = 10*time.Millisecond, 50*time.Millisecond
@@ -405,8 +383,8 @@ func TestChatNoTokenInErrors(t *testing.T) {
 		h.noToken(err.Error())
 	}
 
-	closed := &chatLog{}
-	c := picarto.NewChat(picarto.ChatConfig{URL: url, Username: chatTestUser, Token: chatTestToken, Logger: closed.logger(),
+	closed := &testlog.Buffer{}
+	c := picarto.NewChat(picarto.ChatConfig{URL: url, Username: chatTestUser, Token: chatTestToken, Logger: closed.Logger(),
 		BackoffInitial: time.Millisecond, BackoffMax: time.Millisecond})
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()

@@ -1,6 +1,8 @@
 package picarto_test
 
 import (
+	"github.com/picarto-bridge/picarto-bridge/internal/testlog"
+
 	"bytes"
 	"context"
 	"errors"
@@ -159,7 +161,7 @@ func (r *webhookRecv) events() []picarto.WebhookEvent {
 }
 
 func TestWebhookHandler(t *testing.T) {
-	var logBuf syncBuffer
+	var logBuf testlog.Buffer
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	recv := &webhookRecv{}
 	h := picarto.NewWebhookHandler(recv.fn, picarto.WebhookOptions{
@@ -254,24 +256,6 @@ func TestWebhookHandler(t *testing.T) {
 	if strings.Contains(logBuf.String(), "0123456789abcdef") {
 		t.Errorf("the webhook path secret was logged:\n%s", logBuf.String())
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // The fake's sender and the real receiver agree, in JSON and in form.
