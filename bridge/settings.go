@@ -48,7 +48,7 @@ func settingsFrom(g globalValues, cfg config.Config) Settings {
 		RefreshToken: secret.Secret(str(actions.GlobalRefreshToken)),
 		ChatToken:    secret.Secret(str(actions.GlobalChannelToken)),
 		BotName:      str(actions.GlobalBotName),
-		WebhookURL:   strings.TrimRight(str(actions.GlobalWebhookURL), "/"),
+		WebhookURL:   strings.TrimSpace(strings.TrimRight(str(actions.GlobalWebhookURL), "/ ")),
 		Port:         cfg.Port,
 	}
 	if s.Bearer == "" {
@@ -93,7 +93,13 @@ func trimBearer(tok string) string {
 	if len(tok) > 7 && strings.EqualFold(tok[:7], "bearer ") {
 		tok = strings.TrimSpace(tok[7:])
 	}
-	return strings.Trim(tok, `'"`)
+	for { // `" 'tok' "` and the like: cut quotes and spaces until none is left
+		next := strings.TrimSpace(strings.Trim(tok, `'"`))
+		if next == tok {
+			return tok
+		}
+		tok = next
+	}
 }
 
 // pollKey, chatKey, alertsKey and httpKey say which settings each component
