@@ -36,3 +36,4 @@ echo "windows release: $(basename "$zip_path") ($(du -k "$zip_path" | cut -f1) K
 rm -rf "$dist"
 
 go test -race -count=1 -timeout 12m ./...
+go test -race -count=1 -tags soak -run Soak -timeout 5m ./e2e/ -soak.duration=60s
