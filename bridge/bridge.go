@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -144,6 +145,7 @@ func (b *Bridge) run(ctx context.Context) error {
 	if err := b.loadWebhookSecret(); err != nil {
 		return err
 	}
+	b.keepBudgetAcrossRestarts()
 	b.log.Info("picarto-bridge started", "version", b.version, "data_dir", b.cfg.DataDir, "queued", store.Len())
 	captureCtx, stopCaptures := context.WithCancel(context.WithoutCancel(ctx))
 	var wg conc.WaitGroup
@@ -181,6 +183,39 @@ func (b *Bridge) loadWebhookSecret() error {
 		return fmt.Errorf("bridge: save webhook secret: %w", err)
 	}
 	return nil
+}
+
+// budgetKey holds the Picarto request times of the last minute.
+const budgetKey = "picartoRequestTimes"
+
+// keepBudgetAcrossRestarts makes the Picarto request budget (contract
+// section 8: at most PICARTO_RATE_LIMIT in any 60 s) hold across processes:
+// the times of the last minute's requests are stored with every request and
+// counted again at start, so a restart, takeover or crash does not begin
+// with a full budget while the previous process's requests are still inside
+// the window.
+func (b *Bridge) keepBudgetAcrossRestarts() {
+	if raw, err := b.store.GetState(budgetKey); err == nil && raw != nil {
+		var nanos []int64
+		if json.Unmarshal(raw, &nanos) == nil {
+			times := make([]time.Time, len(nanos))
+			for i, n := range nanos {
+				times[i] = time.Unix(0, n)
+			}
+			b.limiter.Restore(times)
+		}
+	}
+	b.limiter.OnAdmit(func() {
+		times := b.limiter.Times()
+		nanos := make([]int64, len(times))
+		for i, t := range times {
+			nanos[i] = t.UnixNano()
+		}
+		raw, _ := json.Marshal(nanos)
+		if err := b.store.PutState(budgetKey, raw); err != nil {
+			b.log.Warn("request budget not saved", "err", err)
+		}
+	})
 }
 
 func randomHex(n int) string {

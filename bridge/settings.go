@@ -3,6 +3,7 @@ package bridge
 import (
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/picarto-bridge/picarto-bridge/actions"
 	"github.com/picarto-bridge/picarto-bridge/internal/config"
@@ -48,7 +49,7 @@ func settingsFrom(g globalValues, cfg config.Config) Settings {
 		RefreshToken: secret.Secret(str(actions.GlobalRefreshToken)),
 		ChatToken:    secret.Secret(str(actions.GlobalChannelToken)),
 		BotName:      str(actions.GlobalBotName),
-		WebhookURL:   strings.TrimSpace(strings.TrimRight(str(actions.GlobalWebhookURL), "/ ")),
+		WebhookURL:   trimURL(str(actions.GlobalWebhookURL)),
 		Port:         cfg.Port,
 	}
 	if s.Bearer == "" {
@@ -84,6 +85,12 @@ func isSettingGlobal(name string) bool {
 		return true
 	}
 	return false
+}
+
+// trimURL drops trailing slashes and white space, however mixed
+// ("https://x.example/\t/" is "https://x.example").
+func trimURL(u string) string {
+	return strings.TrimRightFunc(u, func(r rune) bool { return r == '/' || unicode.IsSpace(r) })
 }
 
 // trimBearer accepts a token pasted with its "Bearer " prefix, as the seed's

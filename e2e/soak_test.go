@@ -53,7 +53,7 @@ const soakRateLimit = 30
 // bridge restart count against the limit too (the contract's "any 60 s").
 // It is off until the bridge keeps its request budget across restarts;
 // within one process the limit is always enforced.
-const soakStrictAcrossRestarts = false
+const soakStrictAcrossRestarts = true
 
 // Fault kinds.
 const (

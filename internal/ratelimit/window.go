@@ -8,7 +8,9 @@ package ratelimit
 
 import (
 	"context"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -23,6 +25,8 @@ type Window struct {
 	mu          sync.Mutex
 	sent        []time.Time // admission times inside the window, oldest first
 	pausedUntil time.Time
+
+	onAdmit atomic.Pointer[func()]
 }
 
 // New returns a limiter for n events per window. Each admission counts for
@@ -46,6 +50,7 @@ func (w *Window) Wait(ctx context.Context) error {
 	for {
 		d := w.tryAdmit(time.Now())
 		if d == 0 {
+			w.admitted()
 			return nil
 		}
 		t := time.NewTimer(d)
@@ -60,7 +65,61 @@ func (w *Window) Wait(ctx context.Context) error {
 
 // Allow counts an event and reports true when one may happen now; otherwise
 // it counts nothing and reports false.
-func (w *Window) Allow() bool { return w.tryAdmit(time.Now()) == 0 }
+func (w *Window) Allow() bool {
+	if w.tryAdmit(time.Now()) != 0 {
+		return false
+	}
+	w.admitted()
+	return true
+}
+
+// OnAdmit sets a function called (outside the lock) after every admission,
+// e.g. to persist Times so the budget survives a restart.
+func (w *Window) OnAdmit(fn func()) { w.onAdmit.Store(&fn) }
+
+func (w *Window) admitted() {
+	if fn := w.onAdmit.Load(); fn != nil && *fn != nil {
+		(*fn)()
+	}
+}
+
+// Times returns the admission times still inside the window, oldest first.
+func (w *Window) Times() []time.Time {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	now := time.Now()
+	var out []time.Time
+	for _, s := range w.sent {
+		if s.Add(w.per + w.margin).After(now) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Restore counts earlier admissions (a previous process's, read back from
+// disk) toward the window, so a restart does not start with a full budget
+// while those requests are still inside it. Times in the future are taken as
+// now; the newest N are kept.
+func (w *Window) Restore(times []time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	now := time.Now()
+	merged := append([]time.Time(nil), w.sent...)
+	for _, t := range times {
+		if t.After(now) {
+			t = now
+		}
+		if t.Add(w.per + w.margin).After(now) {
+			merged = append(merged, t)
+		}
+	}
+	slices.SortFunc(merged, func(a, b time.Time) int { return a.Compare(b) })
+	if len(merged) > w.n {
+		merged = merged[len(merged)-w.n:]
+	}
+	w.sent = merged
+}
 
 // tryAdmit admits at now and returns 0, or returns how long to wait.
 func (w *Window) tryAdmit(now time.Time) time.Duration {

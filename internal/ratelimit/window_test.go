@@ -106,3 +106,33 @@ func TestWaitHonoursContext(t *testing.T) {
 		}
 	})
 }
+
+func TestRestoreCarriesTheBudgetAcrossRestarts(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		first := New(3, time.Minute)
+		saved := 0
+		first.OnAdmit(func() { saved++ })
+		for range 3 {
+			if !first.Allow() {
+				t.Fatal("budget refused")
+			}
+		}
+		if saved != 3 {
+			t.Fatalf("OnAdmit ran %d times, want 3", saved)
+		}
+		times := first.Times()
+		time.Sleep(10 * time.Second) // fake clock: the "restart" takes 10 s
+		second := New(3, time.Minute)
+		second.Restore(times)
+		if second.Allow() {
+			t.Fatal("a restarted window admitted a 4th request inside the minute")
+		}
+		start := time.Now()
+		if err := second.Wait(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(start); d < 50*time.Second {
+			t.Fatalf("admitted after %v, want the old requests to leave the window first", d)
+		}
+	})
+}

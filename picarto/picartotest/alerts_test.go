@@ -242,6 +242,9 @@ func TestAlertsFakeWidgetSocket(t *testing.T) {
 		t.Errorf("refusal = %s, %v", b, err)
 	}
 	bad.Close()
+	// The refused socket stays open on the fake's side until it reads the
+	// close; wait, so DropAll below counts only the good one.
+	alertTWait(t, s, func() bool { return s.Open() == 0 })
 
 	c := dial(tok)
 	defer c.Close()
