@@ -63,6 +63,12 @@ func (s *session) run(ctx context.Context, cmd command) (outcome, bool) {
 		b.log.Info("stop command received")
 		return outcomeStop, true
 	case cmdRegisterWebhooks, cmdUnregisterWebhooks:
+		if !s.loaded {
+			// Until the globals are read the settings are the environment's
+			// fallbacks: register with the streamer's real ones.
+			s.deferred = append(s.deferred, cmd)
+			break
+		}
 		st := s.currentSettings()
 		s.wg.Go(func() {
 			b.hookMu.Lock()

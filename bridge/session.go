@@ -43,6 +43,11 @@ type session struct {
 	initSeen  bool
 	commands  chan command
 	sent      sentMessages // chat texts the bridge sent, to skip their echo
+
+	// Loop-goroutine state: whether the globals were read at least once, and
+	// the commands that need them (webhook registration) until then.
+	loaded   bool
+	deferred []command
 }
 
 // component is a goroutine started for a settings key; it is restarted when
@@ -193,6 +198,13 @@ func (s *session) reloadGlobals(ctx context.Context) {
 	s.b.globals.resetKnown(s.merged(), readAt)
 	s.reconcile(ctx)
 	s.b.globals.Flush(ctx, s.sb)
+	if !s.loaded {
+		s.loaded = true
+		for _, cmd := range s.deferred {
+			s.queue(cmd)
+		}
+		s.deferred = nil
+	}
 }
 
 func (s *session) merged() globalValues {
