@@ -32,20 +32,9 @@ func (s *session) runAlerts(ctx context.Context, st Settings) error {
 		OnDisconnect: func(error) { b.status.set(compAlerts, "reconnecting") },
 	})
 	b.status.set(compAlerts, "connecting")
-	runErr := make(chan error, 1)
-	inner, cancel := context.WithCancel(ctx)
-	defer cancel()
-	s.wg.Go(func() { runErr <- al.Run(inner) })
-	for {
-		select {
-		case <-ctx.Done():
-			cancel()
-			<-runErr
-			return nil
-		case err := <-runErr:
-			if err == nil {
-				return nil
-			}
+	return runSource(ctx, s, al.Run, al.Events(),
+		func(ev picarto.AlertEvent) (actions.Event, bool) { return alertToEvent(ev, b.counts.Load()) },
+		func(err error) error {
 			reason := "alert socket unavailable"
 			if errors.Is(err, picarto.ErrAlertsUnknownChannel) {
 				reason = "alert socket: channel not found"
@@ -53,18 +42,8 @@ func (s *session) runAlerts(ctx context.Context, st Settings) error {
 			b.status.set(compAlerts, "stopped: "+err.Error())
 			b.status.degrade(compAlerts, reason)
 			b.log.Error("Picarto alert socket stopped; set picartoAlerts to False or check picartoChannelName (retried when a setting changes)", "err", err)
-			<-ctx.Done()
 			return nil
-		case ev := <-al.Events():
-			e, ok := alertToEvent(ev, b.counts.Load())
-			if !ok {
-				continue
-			}
-			if err := b.emit(ctx, e); err != nil {
-				b.log.Error("alert event not queued", "err", err)
-			}
-		}
-	}
+		})
 }
 
 // alertToEvent maps a decoded alert to an action event (contract section 4).

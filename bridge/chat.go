@@ -37,72 +37,32 @@ func (s *session) runChat(ctx context.Context, st Settings) error {
 		s.mu.Unlock()
 	}()
 	b.status.set(compChat, "connecting")
-	runErr := make(chan error, 1)
-	inner, cancel := context.WithCancel(ctx)
-	defer cancel()
-	s.wg.Go(func() { runErr <- chat.Run(inner) })
-	for {
-		select {
-		case <-ctx.Done():
-			cancel()
-			<-runErr
-			return nil
-		case err := <-runErr:
-			if errors.Is(err, picarto.ErrChatAuth) {
-				b.status.set(compChat, "token rejected: renew picartoChannelToken")
-				b.status.degrade(compChat, "chat token rejected")
-				b.log.Error("Picarto rejected the chat token: generate a new one and set picartoChannelToken (not retried until it changes)",
-					"bot", st.BotName)
-				<-ctx.Done()
-				return nil
-			}
+	return runSource(ctx, s, chat.Run, chat.Events(), s.chatEvent, func(err error) error {
+		if !errors.Is(err, picarto.ErrChatAuth) {
 			return err
-		case ev := <-chat.Events():
-			// Take whatever else is waiting too: one group commit for a burst,
-			// so a flooded chat keeps up instead of overflowing the buffer.
-			batch := s.chatBatch(ev, chat)
-			if len(batch) == 0 {
-				continue
-			}
-			if err := b.emitMany(ctx, batch); err != nil {
-				b.log.Error("chat events not queued", "err", err)
-			}
 		}
-	}
+		b.status.set(compChat, "token rejected: renew picartoChannelToken")
+		b.status.degrade(compChat, "chat token rejected")
+		b.log.Error("Picarto rejected the chat token: generate a new one and set picartoChannelToken (not retried until it changes)",
+			"bot", st.BotName)
+		return nil
+	})
 }
 
-const chatBatchMax = 256
-
-// chatBatch converts ev and every event already waiting (up to a cap) into
-// action events, capturing unknown frames and skipping the bridge's own echo.
-func (s *session) chatBatch(first picarto.ChatEvent, chat *picarto.Chat) []actions.Event {
-	var out []actions.Event
-	ev := first
-	for {
-		switch m := ev.(type) {
-		case picarto.ChatUnknown:
-			s.b.captures.Add("chat", m.Raw, false)
-		case picarto.ChatMessage:
-			if m.Self && s.sent.take(m.Text) {
-				break // the echo of a message the bridge sent itself
-			}
-			if e, ok := chatToEvent(ev); ok {
-				out = append(out, e)
-			}
-		default:
-			if e, ok := chatToEvent(ev); ok {
-				out = append(out, e)
-			}
-		}
-		if len(out) >= chatBatchMax {
-			return out
-		}
-		select {
-		case ev = <-chat.Events():
-		default:
-			return out
+// chatEvent maps one chat frame to an action event; frames the decoder did
+// not understand are captured, and the echo of the bridge's own sends is
+// skipped.
+func (s *session) chatEvent(ev picarto.ChatEvent) (actions.Event, bool) {
+	switch m := ev.(type) {
+	case picarto.ChatUnknown:
+		s.b.captures.Add("chat", m.Raw, false)
+		return actions.Event{}, false
+	case picarto.ChatMessage:
+		if m.Self && s.sent.take(m.Text) {
+			return actions.Event{}, false
 		}
 	}
+	return chatToEvent(ev)
 }
 
 // chatToEvent maps a decoded chat frame to an action event.
