@@ -158,7 +158,7 @@ func (d *deliverer) deliverBatch(ctx context.Context, entries []outbox.Entry) (d
 		switch {
 		case actionOK && triggerOK:
 			d.triggers.forget(rc.entry.Seq)
-			d.status.delivered(time.Since(rc.entry.CreatedAt))
+			d.status.delivered()
 			done = append(done, rc.entry.Seq)
 		case actionOK:
 			// The action already ran; do not run it twice for the trigger.

@@ -84,6 +84,15 @@ func (b *Bridge) handleHealth(w http.ResponseWriter, r *http.Request) {
 		"status":     b.status.bridgeStatus(),
 		"components": states,
 		"queued":     b.store.Len(),
+		"delivered":  b.status.deliveredCount(),
+	}
+	// What contract section 3/4 say is reported once: a missing helper or
+	// action, here too for tools that watch the bridge.
+	if missing := b.missing.Missing(); len(missing) > 0 {
+		body["missingActions"] = missing
+	}
+	if b.globals.HelperMissing() {
+		body["helperMissing"] = true
 	}
 	code := http.StatusOK
 	if !b.sbRunner().Connected() {

@@ -20,14 +20,12 @@ const (
 // statusBoard holds what the streamer sees: each component's state, the last
 // events, and delivery counts. Safe for concurrent use.
 type statusBoard struct {
-	mu        sync.Mutex
-	states    map[string]string
-	degraded  map[string]string // component -> reason shown in picartoBridgeStatus
-	recent    []recentEvent
-	delivers  uint64
-	lastLag   time.Duration
-	changed   signal
-	startedAt time.Time
+	mu       sync.Mutex
+	states   map[string]string
+	degraded map[string]string // component -> reason shown in picartoBridgeStatus
+	recent   []recentEvent
+	delivers uint64
+	changed  signal
 }
 
 type recentEvent struct {
@@ -38,7 +36,7 @@ type recentEvent struct {
 }
 
 func newStatusBoard() *statusBoard {
-	return &statusBoard{states: map[string]string{}, degraded: map[string]string{}, startedAt: time.Now()}
+	return &statusBoard{states: map[string]string{}, degraded: map[string]string{}}
 }
 
 func (s *statusBoard) set(component, state string) {
@@ -106,9 +104,15 @@ func (s *statusBoard) recentEvents() []recentEvent {
 	return out
 }
 
-func (s *statusBoard) delivered(lag time.Duration) {
+func (s *statusBoard) delivered() {
 	s.mu.Lock()
 	s.delivers++
-	s.lastLag = lag
 	s.mu.Unlock()
+}
+
+// deliveredCount is how many events reached Streamer.bot since start.
+func (s *statusBoard) deliveredCount() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.delivers
 }

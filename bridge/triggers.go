@@ -44,13 +44,6 @@ func (t *triggerSet) eventFor(k actions.Kind) string {
 	return t.byKind[k]
 }
 
-// count is how many Picarto triggers Streamer.bot has.
-func (t *triggerSet) count() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return len(t.byKind)
-}
-
 func (t *triggerSet) retryLater(seq uint64) {
 	t.mu.Lock()
 	t.partial[seq] = true

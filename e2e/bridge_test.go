@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"syscall"
 	"testing"
@@ -211,6 +213,20 @@ func TestMissingActionDoesNotBlockOthers(t *testing.T) {
 	out := p.output()
 	if c := strings.Count(out, "Streamer.bot refused the action"); c != 1 {
 		t.Fatalf("missing action reported %d times, want once:\n%s", c, out)
+	}
+	var health struct {
+		MissingActions []string `json:"missingActions"`
+	}
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/healthz", e.port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(&health); err != nil {
+		t.Fatal(err)
+	}
+	if len(health.MissingActions) != 1 || health.MissingActions[0] != followAction {
+		t.Fatalf("healthz missingActions = %v, want [%s]", health.MissingActions, followAction)
 	}
 }
 
