@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/picarto-bridge/picarto-bridge/actions"
+	"github.com/picarto-bridge/picarto-bridge/internal/jsonstr"
 	"github.com/picarto-bridge/picarto-bridge/internal/outbox"
 )
 
@@ -32,18 +33,13 @@ type payload struct {
 func encodePayload(e actions.Event) []byte {
 	b := make([]byte, 0, 512)
 	b = append(b, `{"k":`...)
-	b = appendQuoted(b, string(e.Kind))
+	b = jsonstr.Append(b, string(e.Kind))
 	b = append(b, `,"a":`...)
-	b = appendQuoted(b, actions.ActionName(e.Kind))
+	b = jsonstr.Append(b, actions.ActionName(e.Kind))
 	b = append(b, `,"args":`...)
 	b = actions.AppendArgsJSON(b, e)
 	b = append(b, '}')
 	return b
-}
-
-func appendQuoted(b []byte, s string) []byte {
-	q, _ := json.Marshal(s)
-	return append(b, q...)
 }
 
 // dedupKey returns the outbox dedup key of an event and how long it is

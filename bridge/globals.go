@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -190,6 +191,6 @@ func (w *globalWriter) diff() []string {
 			names = append(names, name)
 		}
 	}
-	sortStrings(names)
+	slices.Sort(names)
 	return names
 }

@@ -1,5 +1,0 @@
-package bridge
-
-import "sort"
-
-func sortStrings(s []string) { sort.Strings(s) }
