@@ -252,7 +252,10 @@ func (s *Server) doActionLocked(r *rq, fields map[string]json.RawMessage) {
 	s.customResponseLocked(r.c, args, map[string]any{"actionId": a.id, "actionName": a.name})
 }
 
-// typedValue mirrors the helper's C#: bool.TryParse, then long.TryParse.
+// typedValue mirrors the shipped helper's C# (actions/csharp/SetGlobal.cs):
+// "true"/"false" in any case become booleans; an integer written the usual
+// way ("9005", "-3") becomes a number, but "007" or "+5" stay text, as the
+// C# keeps them (so a user name like "007" is not stored as 7).
 func typedValue(v any) any {
 	str, ok := v.(string)
 	if !ok {
@@ -265,7 +268,7 @@ func typedValue(v any) any {
 	case strings.EqualFold(t, "false"):
 		return false
 	}
-	if n, err := strconv.ParseInt(t, 10, 64); err == nil {
+	if n, err := strconv.ParseInt(t, 10, 64); err == nil && strconv.FormatInt(n, 10) == t {
 		return float64(n)
 	}
 	return str
